@@ -1,0 +1,54 @@
+/** The domain API of section 3 (1:1 compare and 1:N search), as the HTTP edge sees it. */
+import type { AnalyzedFace } from '../vision/types.js';
+
+/** The face the result is about: box, pose, blur, quality, and liveness when asked for. */
+export type DetectedFace = Pick<AnalyzedFace, 'rect' | 'pose' | 'quality' | 'livenessScore'>;
+
+export interface CompareRequest {
+  image1: Uint8Array;
+  image2: Uint8Array;
+  liveness: boolean;
+}
+
+export interface CompareResult {
+  /** Calibrated 0..100. */
+  score: number;
+  face1: DetectedFace;
+  face2: DetectedFace;
+}
+
+export interface SearchRequest {
+  image: Uint8Array;
+  groupIds: string[];
+  /** 1..5 */
+  topN: number;
+  liveness: boolean;
+  featureUpload: boolean;
+}
+
+export interface SearchHit {
+  /** Every group the hit face is bound to. */
+  groupIds: string[];
+  /** Calibrated 0..100. */
+  score: number;
+  faceToken: string;
+  imageId: string;
+  description: string;
+  name: string;
+  gender: string;
+  /** JPEG bytes of the hit's face crop. */
+  crop: Uint8Array;
+}
+
+export interface SearchResult {
+  face: DetectedFace;
+  /** Hits in descending score, at most topN. */
+  hits: SearchHit[];
+  /** Present when featureUpload was asked for. */
+  feature?: { vector: number[]; model: string };
+}
+
+export interface Recognition {
+  compare(request: CompareRequest): Promise<CompareResult>;
+  search(request: SearchRequest): Promise<SearchResult>;
+}
