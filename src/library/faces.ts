@@ -1,0 +1,100 @@
+/** Section 1 of api.md: registering, listing, reading and deleting faces and images. */
+import { VisageError } from '../errors.js';
+import { DEFAULT_GROUP_ID } from '../store/store.js';
+import type { FaceAnalyzer } from '../vision/types.js';
+import type { LibraryContext } from './context.js';
+import { imageIdFor, newFaceToken } from './ids.js';
+import { assertRegistrableQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './quality-gate.js';
+import type {
+  FaceDetail,
+  FaceLibrary,
+  FacePage,
+  ImageDetail,
+  PageRequest,
+  RegisteredFace,
+  RegisterFaceInput,
+} from './types.js';
+
+export class FaceService implements FaceLibrary {
+  constructor(
+    private readonly context: LibraryContext,
+    private readonly analyzer: FaceAnalyzer,
+    private readonly quality: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+  ) {}
+
+  async register(input: RegisterFaceInput): Promise<RegisteredFace> {
+    const imageId = imageIdFor(input.imageMd5, input.image);
+    // Only the largest face is registered, so only it is analysed.
+    const analysis = await this.analyzer.analyze(input.image, { crops: true, maxFaces: 1 });
+    const face = analysis.faces[0];
+    if (!face) throw new VisageError('FACE_NOT_FOUND');
+    assertRegistrableQuality(face, this.quality);
+    if (!face.crop) throw new Error('the analyzer returned no crop although crops were requested');
+    const crop = face.crop;
+    const faceToken = newFaceToken();
+    const { store, index, writes } = this.context;
+    const id = await writes.run(async () => {
+      // The store refuses an existing imageId (FACE_ALREADY_EXIST) inside its transaction.
+      const registered = await store.registerFace(
+        { imageId, description: input.description, format: analysis.format, bytes: input.image },
+        {
+          faceToken,
+          name: input.name,
+          gender: input.gender,
+          rect: face.rect,
+          embedding: face.embedding,
+          modelId: this.analyzer.modelId,
+          crop,
+        },
+      );
+      index.add(faceToken, face.embedding, [DEFAULT_GROUP_ID]);
+      return registered.id;
+    });
+    return { id, imageId, faceToken, rect: face.rect };
+  }
+
+  async list(page: PageRequest): Promise<FacePage> {
+    const { total, rows } = await this.context.store.listFaces(page);
+    return { total, faces: rows };
+  }
+
+  async deleteFace(faceToken: string): Promise<void> {
+    const { store, index, writes } = this.context;
+    await writes.run(async () => {
+      // The image row, imageId, description and original stay (api.md 1.3).
+      if (!(await store.deleteFace(faceToken))) throw new VisageError('FACE_TOKEN_NOT_EXIST');
+      index.remove(faceToken);
+    });
+  }
+
+  async deleteImage(imageId: string): Promise<void> {
+    const { store, index, writes } = this.context;
+    await writes.run(async () => {
+      // Faces first, then the image (api.md 1.4); the store does both in one transaction.
+      const removed = await store.deleteImage(imageId);
+      if (!removed) throw new VisageError('IMAGE_ID_NOT_EXIST');
+      for (const faceToken of removed.removedFaceTokens) index.remove(faceToken);
+    });
+  }
+
+  async getFace(faceToken: string): Promise<FaceDetail> {
+    const face = await this.context.store.getFace(faceToken);
+    if (!face) throw new VisageError('FACE_TOKEN_NOT_EXIST');
+    const { id, imageId, description, name, gender, rect, groupIds, crop } = face;
+    return { id, imageId, faceToken, description, name, gender, rect, groupIds, crop };
+  }
+
+  async getImage(imageId: string): Promise<ImageDetail> {
+    const image = await this.context.store.getImage(imageId);
+    if (!image) throw new VisageError('IMAGE_ID_NOT_EXIST');
+    return { imageId, format: image.format, bytes: image.bytes, faceTokens: image.faceTokens };
+  }
+
+  async wipe(): Promise<void> {
+    const { store, index, writes } = this.context;
+    await writes.run(async () => {
+      await store.wipe(); // groups stay, `default` included
+      index.clear();
+    });
+  }
+}

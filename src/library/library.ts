@@ -1,0 +1,23 @@
+/** Wires the section 1 and 2 services over one store, index and write queue. */
+import type { VectorIndex } from '../index/vector-index.js';
+import type { Store } from '../store/store.js';
+import type { FaceAnalyzer } from '../vision/types.js';
+import { createLibraryContext } from './context.js';
+import { FaceService } from './faces.js';
+import { GroupService } from './groups.js';
+import type { QualityThresholds } from './quality-gate.js';
+
+export interface LibraryOptions {
+  store: Store;
+  index: VectorIndex;
+  analyzer: FaceAnalyzer;
+  quality?: QualityThresholds;
+}
+
+export function createLibrary(options: LibraryOptions): { faces: FaceService; groups: GroupService } {
+  const context = createLibraryContext(options.store, options.index);
+  return {
+    faces: new FaceService(context, options.analyzer, options.quality),
+    groups: new GroupService(context),
+  };
+}

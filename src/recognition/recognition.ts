@@ -1,0 +1,26 @@
+/** Section 3 behind the Recognition interface: compare and search over one analyzer and score scale. */
+import type { VectorIndex } from '../index/vector-index.js';
+import type { Store } from '../store/store.js';
+import type { FaceAnalyzer } from '../vision/types.js';
+import { CompareService } from './compare.js';
+import type { ScoreScale } from './score-scale.js';
+import { SearchService } from './search.js';
+import type { CompareRequest, CompareResult, Recognition, SearchRequest, SearchResult } from './types.js';
+
+export class RecognitionService implements Recognition {
+  private readonly comparer: CompareService;
+  private readonly searcher: SearchService;
+
+  constructor(store: Store, index: VectorIndex, analyzer: FaceAnalyzer, scale: ScoreScale) {
+    this.comparer = new CompareService(analyzer, scale);
+    this.searcher = new SearchService(store, index, analyzer, scale);
+  }
+
+  compare(request: CompareRequest): Promise<CompareResult> {
+    return this.comparer.compare(request);
+  }
+
+  search(request: SearchRequest): Promise<SearchResult> {
+    return this.searcher.search(request);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Originals and crops as files under the data directory. Names are random hex chosen here, never
+ * derived from user input. Writes are durable before the database row that references them is
+ * committed (temp file + fsync + rename + directory fsync); deletions happen after the commit. A crash
+ * can therefore only leave unreferenced files or temp files, which `sweep` removes at start-up.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type BlobKind = 'originals' | 'crops';
+export const BLOB_KINDS: readonly BlobKind[] = ['originals', 'crops'];
+
+const BLOB_NAME = /^[0-9a-f]{32}$/;
+
+const isMissing = (error: unknown): boolean =>
+  error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+export class BlobFiles {
+  constructor(private readonly root: string) {}
+
+  /** Fresh name; the first two hex digits shard the files into 256 sub-directories. */
+  private static newName(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  private path(kind: BlobKind, name: string): string {
+    // Names come from our own rows; refuse anything else so a bad row can never address another path.
+    if (!BLOB_NAME.test(name)) throw new Error(`invalid blob name ${JSON.stringify(name)}`);
+    return join(this.root, kind, name.slice(0, 2), name);
+  }
+
+  /** Writes `bytes` durably under a new name and returns the name. */
+  async write(kind: BlobKind, bytes: Uint8Array): Promise<string> {
+    const name = BlobFiles.newName();
+    const target = this.path(kind, name);
+    const directory = join(this.root, kind, name.slice(0, 2));
+    await mkdir(directory, { recursive: true });
+    const temporary = `${target}.tmp`;
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+    await syncDirectory(directory);
+    return name;
+  }
+
+  /** The file's bytes, or undefined when it is gone (deleted by a concurrent commit). */
+  async read(kind: BlobKind, name: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.path(kind, name)));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Best effort: a file that cannot be removed now is an orphan the next start-up sweep removes. */
+  async remove(kind: BlobKind, names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await unlink(this.path(kind, name));
+      } catch (error) {
+        if (!isMissing(error)) console.warn(`visage: could not remove ${kind}/${name}: ${String(error)}`);
+      }
+    }
+  }
+
+  /** Removes every file of `kind` not in `referenced`, temp files included. Returns how many. */
+  async sweep(kind: BlobKind, referenced: ReadonlySet<string>): Promise<number> {
+    const base = join(this.root, kind);
+    await mkdir(base, { recursive: true });
+    let removed = 0;
+    for (const shard of await readdir(base, { withFileTypes: true })) {
+      const shardPath = join(base, shard.name);
+      if (!shard.isDirectory()) {
+        await rm(shardPath, { force: true });
+        removed += 1;
+        continue;
+      }
+      for (const entry of await readdir(shardPath)) {
+        if (BLOB_NAME.test(entry) && referenced.has(entry)) continue;
+        await rm(join(shardPath, entry), { force: true, recursive: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}
+
+/** Makes the rename itself durable. Some platforms cannot open directories; the data is synced anyway. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch {
+    // not supported here (e.g. Windows); the file content was already fsynced
+  } finally {
+    await handle?.close();
+  }
+}

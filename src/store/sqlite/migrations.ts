@@ -1,0 +1,86 @@
+/**
+ * Numbered schema migrations, applied in order at open; each runs in its own transaction together with
+ * its row in `migrations`. Never edit a released migration: append a new one.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'images, faces, groups, bindings',
+    sql: `
+      CREATE TABLE images (
+        pk          INTEGER PRIMARY KEY,
+        image_id    TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        format      TEXT NOT NULL,
+        file        TEXT NOT NULL
+      );
+      -- AUTOINCREMENT: face ids follow registration order and are never reused after a deletion.
+      CREATE TABLE faces (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        face_token  TEXT NOT NULL UNIQUE,
+        image_pk    INTEGER NOT NULL REFERENCES images(pk),
+        name        TEXT NOT NULL,
+        gender      TEXT NOT NULL,
+        rect_left   REAL NOT NULL,
+        rect_top    REAL NOT NULL,
+        rect_right  REAL NOT NULL,
+        rect_bottom REAL NOT NULL,
+        model_id    TEXT NOT NULL,
+        embedding   BLOB NOT NULL,
+        crop_file   TEXT NOT NULL
+      );
+      CREATE INDEX faces_by_image ON faces(image_pk);
+      CREATE TABLE face_groups (
+        pk          INTEGER PRIMARY KEY,
+        group_id    TEXT NOT NULL UNIQUE,
+        group_name  TEXT NOT NULL,
+        group_type  TEXT NOT NULL,
+        group_score INTEGER NOT NULL
+      );
+      -- Empty names are allowed more than once (the default group's name is "").
+      CREATE UNIQUE INDEX face_groups_by_name ON face_groups(group_name) WHERE group_name <> '';
+      -- The implicit rowid gives the binding order.
+      CREATE TABLE bindings (
+        face_id  INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+        group_pk INTEGER NOT NULL REFERENCES face_groups(pk) ON DELETE CASCADE,
+        PRIMARY KEY (face_id, group_pk)
+      );
+      CREATE INDEX bindings_by_group ON bindings(group_pk, face_id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'built-in default group',
+    sql: `INSERT INTO face_groups (group_id, group_name, group_type, group_score) VALUES ('default', '', '', 80);`,
+  },
+];
+
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = db.prepare<[], { version: number }>('SELECT version FROM migrations ORDER BY version').all();
+  const latestApplied = applied.at(-1)?.version ?? 0;
+  const latestKnown = migrations.at(-1)?.version ?? 0;
+  if (latestApplied > latestKnown) {
+    throw new Error(`database schema version ${latestApplied} is newer than this build (${latestKnown})`);
+  }
+  const record = db.prepare<[number, string, string]>('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    if (migration.version <= latestApplied) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }).immediate();
+  }
+}

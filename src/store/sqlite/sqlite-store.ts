@@ -1,0 +1,506 @@
+/**
+ * Store on SQLite (better-sqlite3, WAL) plus blob files for originals and crops.
+ *
+ * better-sqlite3 is synchronous, so every transaction below runs to completion without interleaving
+ * inside this process; `.immediate()` takes the write lock up front so checks and writes stay atomic
+ * against other processes too. File writes happen before the commit, file removals after it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { VisageError } from '../../errors.js';
+import type { ImageFormat, Rect } from '../../vision/types.js';
+import type {
+  BindingChange,
+  FaceRecord,
+  FaceRow,
+  GroupDeletionMode,
+  GroupRecord,
+  GroupUpdate,
+  GroupWithCount,
+  ImageRecord,
+  NewFace,
+  NewImage,
+  Page,
+  RemovedFaces,
+  RowPage,
+  Store,
+  StoredVector,
+} from '../store.js';
+import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
+import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
+import { applyMigrations } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** Holds visage.db and the originals/ and crops/ directories. */
+  dataDir: string;
+  /** Total number of groups, `default` included. */
+  groupLimit?: number;
+  /** Faces per batch when streaming vectors. */
+  streamBatchSize?: number;
+}
+
+interface FaceRowSql {
+  id: number;
+  face_token: string;
+  image_id: string;
+  description: string;
+  name: string;
+  gender: string;
+}
+
+interface FaceDetailSql extends FaceRowSql {
+  rect_left: number;
+  rect_top: number;
+  rect_right: number;
+  rect_bottom: number;
+  model_id: string;
+  crop_file: string;
+}
+
+interface DoomedFaceSql {
+  id: number;
+  face_token: string;
+  crop_file: string;
+  image_pk: number;
+}
+
+interface GroupSql {
+  pk: number;
+  group_id: string;
+  group_name: string;
+  group_type: string;
+  group_score: number;
+}
+
+/** Files to unlink once the transaction that stopped referencing them has committed. */
+interface Unreferenced {
+  originals: string[];
+  crops: string[];
+}
+
+const FACE_ROW_COLUMNS = `f.id, f.face_token, i.image_id, i.description, f.name, f.gender`;
+
+/** Opens (creating if needed) the store in `dataDir`, migrates it and sweeps files no row references. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(join(options.dataDir, 'visage.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL, not NORMAL: files are unlinked right after a commit, so a commit must survive power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    applyMigrations(db);
+    const store = new SqliteStore(db, new BlobFiles(options.dataDir), options);
+    await store.sweepFiles();
+    return store;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+const toFaceRow = (row: FaceRowSql): FaceRow => ({
+  id: row.id,
+  faceToken: row.face_token,
+  imageId: row.image_id,
+  description: row.description,
+  name: row.name,
+  gender: row.gender,
+});
+
+const toGroupRecord = (row: GroupSql): GroupRecord => ({
+  groupId: row.group_id,
+  groupName: row.group_name,
+  groupType: row.group_type,
+  groupScore: row.group_score,
+});
+
+/** float32 BLOB (platform byte order, little-endian everywhere we run). */
+const embeddingToBlob = (embedding: Float32Array): Buffer =>
+  Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+
+/** Copies, because the driver's Buffer need not be 4-byte aligned. */
+const blobToEmbedding = (blob: Buffer): Float32Array => {
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+};
+
+const parseGroupIds = (json: string): string[] => JSON.parse(json) as string[];
+
+function prepareStatements(db: Database.Database) {
+  return {
+    imageFileByPk: db.prepare<[number], { file: string }>('SELECT file FROM images WHERE pk = ?'),
+    imagePkById: db.prepare<[string], { pk: number; file: string; description: string; format: ImageFormat }>(
+      'SELECT pk, file, description, format FROM images WHERE image_id = ?',
+    ),
+    insertImage: db.prepare<[string, string, string, string]>(
+      'INSERT INTO images (image_id, description, format, file) VALUES (?, ?, ?, ?)',
+    ),
+    insertFace: db.prepare<[string, number, string, string, number, number, number, number, string, Buffer, string]>(
+      `INSERT INTO faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom,
+                          model_id, embedding, crop_file)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertBinding: db.prepare<[number, number]>('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)'),
+    deleteBinding: db.prepare<[number, number]>('DELETE FROM bindings WHERE face_id = ? AND group_pk = ?'),
+    countFaces: db.prepare<[], { total: number }>('SELECT count(*) AS total FROM faces'),
+    pageFaces: db.prepare<[number, number], FaceRowSql>(
+      `SELECT ${FACE_ROW_COLUMNS} FROM faces f JOIN images i ON i.pk = f.image_pk ORDER BY f.id LIMIT ? OFFSET ?`,
+    ),
+    faceByToken: db.prepare<[string], FaceDetailSql>(
+      `SELECT ${FACE_ROW_COLUMNS}, f.rect_left, f.rect_top, f.rect_right, f.rect_bottom, f.model_id, f.crop_file
+       FROM faces f JOIN images i ON i.pk = f.image_pk WHERE f.face_token = ?`,
+    ),
+    faceIdByToken: db.prepare<[string], { id: number; crop_file: string }>(
+      'SELECT id, crop_file FROM faces WHERE face_token = ?',
+    ),
+    groupIdsOfFace: db.prepare<[number], { group_id: string }>(
+      `SELECT g.group_id FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
+       WHERE b.face_id = ? ORDER BY b.rowid`,
+    ),
+    facesOfImage: db.prepare<[number], DoomedFaceSql>(
+      'SELECT id, face_token, crop_file, image_pk FROM faces WHERE image_pk = ? ORDER BY id',
+    ),
+    countFacesOfImage: db.prepare<[number], { total: number }>(
+      'SELECT count(*) AS total FROM faces WHERE image_pk = ?',
+    ),
+    deleteFace: db.prepare<[number]>('DELETE FROM faces WHERE id = ?'),
+    deleteImage: db.prepare<[number]>('DELETE FROM images WHERE pk = ?'),
+    allOriginalFiles: db.prepare<[], { file: string }>('SELECT file FROM images'),
+    allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
+    listGroups: db.prepare<[], GroupSql & { face_count: number }>(
+      `SELECT g.*, (SELECT count(*) FROM bindings b WHERE b.group_pk = g.pk) AS face_count
+       FROM face_groups g ORDER BY g.pk`,
+    ),
+    groupById: db.prepare<[string], GroupSql>('SELECT * FROM face_groups WHERE group_id = ?'),
+    groupByName: db.prepare<[string], GroupSql>('SELECT * FROM face_groups WHERE group_name = ?'),
+    countGroups: db.prepare<[], { total: number }>('SELECT count(*) AS total FROM face_groups'),
+    insertGroup: db.prepare<[string, string, string, number]>(
+      'INSERT INTO face_groups (group_id, group_name, group_type, group_score) VALUES (?, ?, ?, ?)',
+    ),
+    updateGroup: db.prepare<[string | null, string | null, number | null, number]>(
+      `UPDATE face_groups SET group_name = coalesce(?, group_name), group_type = coalesce(?, group_type),
+                              group_score = coalesce(?, group_score) WHERE pk = ?`,
+    ),
+    deleteGroup: db.prepare<[number]>('DELETE FROM face_groups WHERE pk = ?'),
+    unbindGroup: db.prepare<[number]>('DELETE FROM bindings WHERE group_pk = ?'),
+    allMembers: db.prepare<[number], DoomedFaceSql>(
+      `SELECT f.id, f.face_token, f.crop_file, f.image_pk FROM bindings b JOIN faces f ON f.id = b.face_id
+       WHERE b.group_pk = ? ORDER BY f.id`,
+    ),
+    membersOnlyInGroup: db.prepare<[number], DoomedFaceSql>(
+      `SELECT f.id, f.face_token, f.crop_file, f.image_pk FROM bindings b JOIN faces f ON f.id = b.face_id
+       WHERE b.group_pk = ?
+         AND NOT EXISTS (SELECT 1 FROM bindings o WHERE o.face_id = b.face_id AND o.group_pk <> b.group_pk)
+       ORDER BY f.id`,
+    ),
+    countMembers: db.prepare<[number], { total: number }>('SELECT count(*) AS total FROM bindings WHERE group_pk = ?'),
+    pageMembers: db.prepare<[number, number, number], FaceRowSql>(
+      `SELECT ${FACE_ROW_COLUMNS} FROM bindings b JOIN faces f ON f.id = b.face_id JOIN images i ON i.pk = f.image_pk
+       WHERE b.group_pk = ? ORDER BY f.id LIMIT ? OFFSET ?`,
+    ),
+    vectorBatch: db.prepare<[number, number], { id: number; face_token: string; model_id: string; embedding: Buffer; group_ids: string }>(
+      `SELECT f.id, f.face_token, f.model_id, f.embedding,
+              (SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
+               WHERE b.face_id = f.id) AS group_ids
+       FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT ?`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+class SqliteStore implements Store {
+  private readonly groupLimit: number;
+  private readonly streamBatchSize: number;
+  private readonly sql: Statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly files: BlobFiles,
+    options: SqliteStoreOptions,
+  ) {
+    this.groupLimit = options.groupLimit ?? DEFAULT_GROUP_LIMIT;
+    this.streamBatchSize = options.streamBatchSize ?? 1000;
+    this.sql = prepareStatements(db);
+  }
+
+
+  /** Start-up consistency: removes files no row references and temp files a crash left behind. */
+  async sweepFiles(): Promise<number> {
+    const referenced: Record<BlobKind, Set<string>> = {
+      originals: new Set(this.sql.allOriginalFiles.all().map((row) => row.file)),
+      crops: new Set(this.sql.allCropFiles.all().map((row) => row.file)),
+    };
+    let removed = 0;
+    for (const kind of BLOB_KINDS) removed += await this.files.sweep(kind, referenced[kind]);
+    if (removed > 0) console.warn(`visage: start-up sweep removed ${removed} unreferenced file(s)`);
+    return removed;
+  }
+
+  private async release(unreferenced: Unreferenced): Promise<void> {
+    await this.files.remove('originals', unreferenced.originals);
+    await this.files.remove('crops', unreferenced.crops);
+  }
+
+  private groupIdsOf(faceId: number): string[] {
+    return this.sql.groupIdsOfFace.all(faceId).map((row) => row.group_id);
+  }
+
+  private requireGroup(groupId: string): GroupSql {
+    const group = this.sql.groupById.get(groupId);
+    if (!group) throw new VisageError('GROUP_ID_NOT_EXIST');
+    return group;
+  }
+
+  // ---- images and faces ----
+
+  async registerFace(image: NewImage, face: NewFace): Promise<{ id: number }> {
+    // Cheap early refusal so a duplicate does not write files; the transaction decides for real.
+    if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
+    const written: Unreferenced = { originals: [], crops: [] };
+    try {
+      written.originals.push(await this.files.write('originals', image.bytes));
+      written.crops.push(await this.files.write('crops', face.crop));
+      const [originalFile, cropFile] = [written.originals[0]!, written.crops[0]!];
+      const id = this.db
+        .transaction((): number => {
+          if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
+          const defaultGroup = this.sql.groupById.get(DEFAULT_GROUP_ID);
+          if (!defaultGroup) throw new Error('the default group is missing');
+          const imagePk = Number(
+            this.sql.insertImage.run(image.imageId, image.description, image.format, originalFile).lastInsertRowid,
+          );
+          const { rect } = face;
+          const faceId = Number(
+            this.sql.insertFace.run(
+              face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
+              face.modelId, embeddingToBlob(face.embedding), cropFile,
+            ).lastInsertRowid,
+          );
+          this.sql.insertBinding.run(faceId, defaultGroup.pk);
+          return faceId;
+        })
+        .immediate();
+      return { id };
+    } catch (error) {
+      await this.release(written);
+      throw error;
+    }
+  }
+
+  async listFaces(page: Page): Promise<RowPage> {
+    const read = this.db.transaction(() => ({
+      total: this.sql.countFaces.get()!.total,
+      rows: this.sql.pageFaces.all(page.size, page.offset).map(toFaceRow),
+    }));
+    return read();
+  }
+
+  async getFace(faceToken: string): Promise<FaceRecord | undefined> {
+    const row = this.sql.faceByToken.get(faceToken);
+    if (!row) return undefined;
+    const groupIds = this.groupIdsOf(row.id);
+    const crop = await this.files.read('crops', row.crop_file);
+    if (!crop) return undefined; // deleted between the row read and the file read
+    const rect: Rect = { left: row.rect_left, top: row.rect_top, right: row.rect_right, bottom: row.rect_bottom };
+    return { ...toFaceRow(row), rect, modelId: row.model_id, groupIds, crop };
+  }
+
+  async deleteFace(faceToken: string): Promise<boolean> {
+    const cropFile = this.db
+      .transaction((): string | undefined => {
+        const face = this.sql.faceIdByToken.get(faceToken);
+        if (!face) return undefined;
+        this.sql.deleteFace.run(face.id); // bindings cascade
+        return face.crop_file;
+      })
+      .immediate();
+    if (cropFile === undefined) return false;
+    await this.release({ originals: [], crops: [cropFile] });
+    return true;
+  }
+
+  async getImage(imageId: string): Promise<ImageRecord | undefined> {
+    const image = this.sql.imagePkById.get(imageId);
+    if (!image) return undefined;
+    const faceTokens = this.sql.facesOfImage.all(image.pk).map((row) => row.face_token);
+    const bytes = await this.files.read('originals', image.file);
+    if (!bytes) return undefined;
+    return { imageId, description: image.description, format: image.format, bytes, faceTokens };
+  }
+
+  async deleteImage(imageId: string): Promise<RemovedFaces | undefined> {
+    const outcome = this.db
+      .transaction(() => {
+        const image = this.sql.imagePkById.get(imageId);
+        if (!image) return undefined;
+        const faces = this.sql.facesOfImage.all(image.pk);
+        for (const face of faces) this.sql.deleteFace.run(face.id);
+        this.sql.deleteImage.run(image.pk);
+        return {
+          removedFaceTokens: faces.map((face) => face.face_token),
+          unreferenced: { originals: [image.file], crops: faces.map((face) => face.crop_file) },
+        };
+      })
+      .immediate();
+    if (!outcome) return undefined;
+    await this.release(outcome.unreferenced);
+    return { removedFaceTokens: outcome.removedFaceTokens };
+  }
+
+  async wipe(): Promise<void> {
+    // Only the files referenced at commit time are removed: a registration writing its files right
+    // now commits after us and keeps them.
+    const unreferenced = this.db
+      .transaction((): Unreferenced => {
+        const files = {
+          originals: this.sql.allOriginalFiles.all().map((row) => row.file),
+          crops: this.sql.allCropFiles.all().map((row) => row.file),
+        };
+        this.db.exec('DELETE FROM bindings; DELETE FROM faces; DELETE FROM images;');
+        return files;
+      })
+      .immediate();
+    await this.release(unreferenced);
+  }
+
+  // ---- groups ----
+
+  async listGroups(): Promise<GroupWithCount[]> {
+    return this.sql.listGroups.all().map((row) => ({ ...toGroupRecord(row), faceCount: row.face_count }));
+  }
+
+  async getGroup(groupId: string): Promise<GroupRecord | undefined> {
+    const row = this.sql.groupById.get(groupId);
+    return row ? toGroupRecord(row) : undefined;
+  }
+
+  async createGroup(group: GroupRecord): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (this.sql.groupById.get(group.groupId)) throw new VisageError('GROUP_ID_CONFLICT');
+        if (group.groupName !== '' && this.sql.groupByName.get(group.groupName)) {
+          throw new VisageError('GROUP_NAME_CONFLICT');
+        }
+        // The limit counts every group, `default` included; checked in the same write transaction.
+        if (this.sql.countGroups.get()!.total >= this.groupLimit) {
+          throw new VisageError('GROUP_OVER_LIMIT', undefined, { limit: this.groupLimit });
+        }
+        this.sql.insertGroup.run(group.groupId, group.groupName, group.groupType, group.groupScore);
+      })
+      .immediate();
+  }
+
+  async updateGroup(update: GroupUpdate): Promise<void> {
+    this.db
+      .transaction(() => {
+        const group = this.requireGroup(update.groupId);
+        if (update.groupName !== undefined && update.groupName !== '') {
+          const holder = this.sql.groupByName.get(update.groupName);
+          if (holder && holder.pk !== group.pk) throw new VisageError('GROUP_NAME_CONFLICT');
+        }
+        this.sql.updateGroup.run(update.groupName ?? null, update.groupType ?? null, update.groupScore ?? null, group.pk);
+      })
+      .immediate();
+  }
+
+  async deleteGroup(groupId: string, mode: GroupDeletionMode): Promise<RemovedFaces> {
+    const outcome = this.db
+      .transaction(() => {
+        const group = this.requireGroup(groupId);
+        const unreferenced: Unreferenced = { originals: [], crops: [] };
+        // Mode 1 removes no face; 2 every member; 3 and 4 the members bound to no other group.
+        const doomed =
+          mode === 1 ? [] : mode === 2 ? this.sql.allMembers.all(group.pk) : this.sql.membersOnlyInGroup.all(group.pk);
+        for (const face of doomed) {
+          this.sql.deleteFace.run(face.id); // its bindings, in every group, cascade
+          unreferenced.crops.push(face.crop_file);
+        }
+        if (mode === 4) {
+          // The original goes only when its image has no face left.
+          const imagePks = new Set(doomed.map((face) => face.image_pk));
+          for (const imagePk of imagePks) {
+            if (this.sql.countFacesOfImage.get(imagePk)!.total > 0) continue;
+            const image = this.sql.imageFileByPk.get(imagePk);
+            if (!image) continue;
+            this.sql.deleteImage.run(imagePk);
+            unreferenced.originals.push(image.file);
+          }
+        }
+        if (mode === 3) this.sql.unbindGroup.run(group.pk);
+        else this.sql.deleteGroup.run(group.pk); // remaining bindings cascade
+        return { removedFaceTokens: doomed.map((face) => face.face_token), unreferenced };
+      })
+      .immediate();
+    await this.release(outcome.unreferenced);
+    return { removedFaceTokens: outcome.removedFaceTokens };
+  }
+
+  async listGroupMembers(groupId: string, page: Page): Promise<RowPage> {
+    return this.db.transaction((): RowPage => {
+      const group = this.requireGroup(groupId);
+      return {
+        total: this.sql.countMembers.get(group.pk)!.total,
+        rows: this.sql.pageMembers.all(group.pk, page.size, page.offset).map(toFaceRow),
+      };
+    })();
+  }
+
+  async bind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange> {
+    return this.changeBindings(faceToken, groupIds, this.sql.insertBinding);
+  }
+
+  async unbind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange> {
+    return this.changeBindings(faceToken, groupIds, this.sql.deleteBinding);
+  }
+
+  /** INSERT OR IGNORE / DELETE make binding twice and unbinding a non-member no-ops (idempotent). */
+  private changeBindings(
+    faceToken: string,
+    groupIds: readonly string[],
+    statement: Database.Statement<[number, number]>,
+  ): BindingChange {
+    return this.db
+      .transaction((): BindingChange => {
+        const face = this.sql.faceIdByToken.get(faceToken);
+        if (!face) throw new VisageError('FACE_TOKEN_NOT_EXIST');
+        const unknownGroupIds: string[] = [];
+        for (const groupId of new Set(groupIds)) {
+          const group = this.sql.groupById.get(groupId);
+          if (group) statement.run(face.id, group.pk);
+          else unknownGroupIds.push(groupId);
+        }
+        return { unknownGroupIds, groupIds: this.groupIdsOf(face.id) };
+      })
+      .immediate();
+  }
+
+  // ---- index loading ----
+
+  async *streamVectors(): AsyncIterable<StoredVector> {
+    // Keyset batches with .all(): an open better-sqlite3 iterator would block every other statement.
+    let afterId = 0;
+    for (;;) {
+      const batch = this.sql.vectorBatch.all(afterId, this.streamBatchSize);
+      for (const row of batch) {
+        yield {
+          faceToken: row.face_token,
+          modelId: row.model_id,
+          embedding: blobToEmbedding(row.embedding),
+          groupIds: parseGroupIds(row.group_ids),
+        };
+      }
+      const last = batch.at(-1);
+      if (!last || batch.length < this.streamBatchSize) return;
+      afterId = last.id;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

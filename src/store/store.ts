@@ -1,0 +1,152 @@
+/**
+ * Persistence contract for images, faces, groups and bindings. Every method is async so a
+ * PostgreSQL implementation can follow the SQLite one; nothing here is driver-specific.
+ *
+ * Business conflicts that must hold under concurrency (duplicate imageId, group limit, unique
+ * groupId / groupName, unknown ids inside a multi-step change) are decided inside the
+ * implementation's transaction and thrown as VisageError. Plain look-ups return `undefined`.
+ */
+import type { ImageFormat, Rect } from '../vision/types.js';
+
+/** The built-in group every new face is bound to; created by the first migration. */
+export const DEFAULT_GROUP_ID = 'default';
+/** Default total number of groups, `default` included (api.md 2.2). */
+export const DEFAULT_GROUP_LIMIT = 64;
+
+export interface NewImage {
+  imageId: string;
+  description: string;
+  format: ImageFormat;
+  /** The original bytes as uploaded. */
+  bytes: Uint8Array;
+}
+
+export interface NewFace {
+  faceToken: string;
+  name: string;
+  gender: string;
+  rect: Rect;
+  /** L2-normalised embedding, stored as float32. */
+  embedding: Float32Array;
+  /** The model that produced `embedding`; embeddings of different models are not comparable. */
+  modelId: string;
+  /** JPEG bytes of the face crop. */
+  crop: Uint8Array;
+}
+
+/** One face row joined with its image's id and description (list views). */
+export interface FaceRow {
+  /** Numeric id, ascending in registration order, never reused. */
+  id: number;
+  faceToken: string;
+  imageId: string;
+  description: string;
+  name: string;
+  gender: string;
+}
+
+export interface FaceRecord extends FaceRow {
+  rect: Rect;
+  modelId: string;
+  /** Groups the face is bound to, in binding order. */
+  groupIds: string[];
+  /** JPEG bytes of the face crop. */
+  crop: Uint8Array;
+}
+
+export interface ImageRecord {
+  imageId: string;
+  description: string;
+  format: ImageFormat;
+  bytes: Uint8Array;
+  /** Tokens of the faces still registered from this image, in registration order. */
+  faceTokens: string[];
+}
+
+export interface GroupRecord {
+  groupId: string;
+  groupName: string;
+  groupType: string;
+  groupScore: number;
+}
+
+export interface GroupWithCount extends GroupRecord {
+  /** Number of faces bound to the group. */
+  faceCount: number;
+}
+
+export interface GroupUpdate {
+  groupId: string;
+  groupName?: string;
+  groupType?: string;
+  groupScore?: number;
+}
+
+export interface Page {
+  offset: number;
+  size: number;
+}
+
+export interface RowPage {
+  total: number;
+  rows: FaceRow[];
+}
+
+/** 2.3 deleteAllFace, see api.md. */
+export type GroupDeletionMode = 1 | 2 | 3 | 4;
+
+/** What a deletion removed, so the caller can update derived state (the vector index). */
+export interface RemovedFaces {
+  removedFaceTokens: string[];
+}
+
+export interface BindingChange {
+  /** Requested group ids that do not exist (each once). */
+  unknownGroupIds: string[];
+  /** Every group the face is bound to after the change, in binding order. */
+  groupIds: string[];
+}
+
+/** What the index needs of one stored face. */
+export interface StoredVector {
+  faceToken: string;
+  modelId: string;
+  embedding: Float32Array;
+  groupIds: string[];
+}
+
+export interface Store {
+  /**
+   * Registration, atomically: image + face + binding to `default`. Throws FACE_ALREADY_EXIST when
+   * the imageId exists, even if all its faces were deleted (the image row outlives them, 1.3).
+   */
+  registerFace(image: NewImage, face: NewFace): Promise<{ id: number }>;
+  listFaces(page: Page): Promise<RowPage>;
+  getFace(faceToken: string): Promise<FaceRecord | undefined>;
+  /** Deletes the face, its crop and bindings; the image stays. False when the token is unknown. */
+  deleteFace(faceToken: string): Promise<boolean>;
+  getImage(imageId: string): Promise<ImageRecord | undefined>;
+  /** Deletes the image's faces, then the image and its original. Undefined when the imageId is unknown. */
+  deleteImage(imageId: string): Promise<RemovedFaces | undefined>;
+  /** Removes every image, face and binding; groups stay. */
+  wipe(): Promise<void>;
+
+  listGroups(): Promise<GroupWithCount[]>;
+  getGroup(groupId: string): Promise<GroupRecord | undefined>;
+  /** Throws GROUP_ID_CONFLICT, GROUP_NAME_CONFLICT (non-empty names only) or GROUP_OVER_LIMIT. */
+  createGroup(group: GroupRecord): Promise<void>;
+  /** Partial update. Throws GROUP_ID_NOT_EXIST or GROUP_NAME_CONFLICT. */
+  updateGroup(update: GroupUpdate): Promise<void>;
+  /** Executes a deletion mode (api.md 2.3). Throws GROUP_ID_NOT_EXIST. Policy on `default` is the caller's. */
+  deleteGroup(groupId: string, mode: GroupDeletionMode): Promise<RemovedFaces>;
+  /** Registration order. Throws GROUP_ID_NOT_EXIST. */
+  listGroupMembers(groupId: string, page: Page): Promise<RowPage>;
+  /** Idempotent. Throws FACE_TOKEN_NOT_EXIST; unknown groups are reported, the others bound. */
+  bind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange>;
+  /** Idempotent. Throws FACE_TOKEN_NOT_EXIST; unknown groups are reported, the others unbound. */
+  unbind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange>;
+
+  /** Every face's vector and groups, in id order, in batches (to load the index at start). */
+  streamVectors(): AsyncIterable<StoredVector>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,394 @@
+/**
+ * Behaviour every Store implementation must show, written against the Store interface only so the
+ * same suite can run against SQLite today and PostgreSQL later: call `storeConformance(name, factory)`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GroupRecord, NewFace, NewImage, Store } from '../../src/store/store.js';
+import { rejectsWith } from './errors.js';
+import { randomUnitVector, seededRandom } from './random-vectors.js';
+
+export interface StoreFactoryOptions {
+  groupLimit?: number;
+}
+
+/** A fresh, empty store per call; the suite closes it. */
+export type StoreFactory = (options?: StoreFactoryOptions) => Promise<Store>;
+
+const DIMENSION = 512;
+const MODEL_ID = 'test-model@1';
+
+let sequence = 0;
+const random = seededRandom(42);
+
+export function sampleImage(overrides: Partial<NewImage> = {}): NewImage {
+  sequence += 1;
+  return {
+    imageId: `img-${sequence}`,
+    description: `photo ${sequence}.jpg`,
+    format: 'jpeg',
+    bytes: new Uint8Array([0xff, 0xd8, sequence & 0xff, 1, 2, 3]),
+    ...overrides,
+  };
+}
+
+export function sampleFace(overrides: Partial<NewFace> = {}): NewFace {
+  sequence += 1;
+  return {
+    faceToken: `token-${sequence}`.padEnd(24, 'x'),
+    name: `person ${sequence}`,
+    gender: sequence % 2 === 0 ? 'female' : 'male',
+    rect: { left: 10.5, top: 20, right: 110, bottom: 140.25 },
+    embedding: randomUnitVector(random, DIMENSION),
+    modelId: MODEL_ID,
+    crop: new Uint8Array([0xff, 0xd8, 9, sequence & 0xff]),
+    ...overrides,
+  };
+}
+
+const group = (groupId: string, groupName = `name of ${groupId}`, groupScore = 80): GroupRecord => ({
+  groupId,
+  groupName,
+  groupType: 'type',
+  groupScore,
+});
+
+/** Registers a face and returns its token and imageId. */
+async function register(store: Store, image = sampleImage(), face = sampleFace()) {
+  const { id } = await store.registerFace(image, face);
+  return { id, faceToken: face.faceToken, imageId: image.imageId, image, face };
+}
+
+async function withStore(factory: StoreFactory, test: (store: Store) => Promise<void>, options?: StoreFactoryOptions) {
+  const store = await factory(options);
+  try {
+    await test(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`Store conformance: ${name}`, () => {
+    it('starts with the default group (score 80, empty name and type)', () =>
+      withStore(factory, async (store) => {
+        assert.deepEqual(await store.listGroups(), [
+          { groupId: 'default', groupName: '', groupType: '', groupScore: 80, faceCount: 0 },
+        ]);
+      }));
+
+    it('registers image + face + default binding and reads them back', () =>
+      withStore(factory, async (store) => {
+        const { id, faceToken, imageId, image, face } = await register(store);
+        const stored = await store.getFace(faceToken);
+        assert.ok(stored);
+        assert.equal(stored.id, id);
+        assert.equal(stored.imageId, imageId);
+        assert.equal(stored.description, image.description);
+        assert.equal(stored.name, face.name);
+        assert.equal(stored.gender, face.gender);
+        assert.deepEqual(stored.rect, face.rect);
+        assert.equal(stored.modelId, MODEL_ID);
+        assert.deepEqual(stored.groupIds, ['default']);
+        assert.deepEqual(stored.crop, face.crop);
+        const original = await store.getImage(imageId);
+        assert.ok(original);
+        assert.deepEqual(original.bytes, image.bytes);
+        assert.equal(original.format, 'jpeg');
+        assert.deepEqual(original.faceTokens, [faceToken]);
+        assert.equal((await store.listGroups())[0]?.faceCount, 1);
+      }));
+
+    it('refuses an existing imageId, even after its face was deleted', () =>
+      withStore(factory, async (store) => {
+        const { imageId, faceToken } = await register(store);
+        await rejectsWith(store.registerFace(sampleImage({ imageId }), sampleFace()), 'FACE_ALREADY_EXIST');
+        assert.equal(await store.deleteFace(faceToken), true);
+        await rejectsWith(store.registerFace(sampleImage({ imageId }), sampleFace()), 'FACE_ALREADY_EXIST');
+        assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 0);
+      }));
+
+    it('lets exactly one of two concurrent registrations of one imageId win', () =>
+      withStore(factory, async (store) => {
+        const image = sampleImage();
+        const outcomes = await Promise.allSettled([
+          store.registerFace(image, sampleFace()),
+          store.registerFace({ ...image }, sampleFace()),
+        ]);
+        assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+        assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 1);
+      }));
+
+    it('lists faces in registration order with paging', () =>
+      withStore(factory, async (store) => {
+        const tokens: string[] = [];
+        for (let i = 0; i < 5; i++) tokens.push((await register(store)).faceToken);
+        const firstPage = await store.listFaces({ offset: 0, size: 2 });
+        assert.equal(firstPage.total, 5);
+        assert.deepEqual(firstPage.rows.map((row) => row.faceToken), tokens.slice(0, 2));
+        const rest = await store.listFaces({ offset: 2, size: 10 });
+        assert.deepEqual(rest.rows.map((row) => row.faceToken), tokens.slice(2));
+        const ids = rest.rows.map((row) => row.id);
+        assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      }));
+
+    it('deleteFace removes face and bindings; the image and its description stay', () =>
+      withStore(factory, async (store) => {
+        const { faceToken, imageId, image } = await register(store);
+        await store.createGroup(group('g'));
+        await store.bind(faceToken, ['g']);
+        assert.equal(await store.deleteFace(faceToken), true);
+        assert.equal(await store.deleteFace(faceToken), false);
+        assert.equal(await store.getFace(faceToken), undefined);
+        const original = await store.getImage(imageId);
+        assert.ok(original);
+        assert.equal(original.description, image.description);
+        assert.deepEqual(original.faceTokens, []);
+        assert.deepEqual((await store.listGroups()).map((g) => g.faceCount), [0, 0]);
+      }));
+
+    it('face ids are never reused after a deletion', () =>
+      withStore(factory, async (store) => {
+        await register(store);
+        const second = await register(store);
+        await store.deleteFace(second.faceToken);
+        const third = await register(store);
+        assert.ok(third.id > second.id);
+      }));
+
+    it('deleteImage removes its faces, then the image; the imageId can be registered again', () =>
+      withStore(factory, async (store) => {
+        const { faceToken, imageId } = await register(store);
+        const other = await register(store);
+        assert.deepEqual(await store.deleteImage(imageId), { removedFaceTokens: [faceToken] });
+        assert.equal(await store.deleteImage(imageId), undefined);
+        assert.equal(await store.getImage(imageId), undefined);
+        assert.equal(await store.getFace(faceToken), undefined);
+        assert.ok(await store.getFace(other.faceToken));
+        await register(store, sampleImage({ imageId }));
+      }));
+
+    it('wipe removes every image, face and binding; groups stay', () =>
+      withStore(factory, async (store) => {
+        await store.createGroup(group('g'));
+        const { faceToken, imageId } = await register(store);
+        await store.bind(faceToken, ['g']);
+        await store.wipe();
+        assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 0);
+        assert.equal(await store.getImage(imageId), undefined);
+        assert.deepEqual(
+          (await store.listGroups()).map((g) => [g.groupId, g.faceCount]),
+          [['default', 0], ['g', 0]],
+        );
+        await register(store, sampleImage({ imageId }));
+      }));
+
+    describe('groups', () => {
+      it('creates, reads and partially updates a group', () =>
+        withStore(factory, async (store) => {
+          await store.createGroup({ groupId: 'staff', groupName: 'Staff', groupType: 'white', groupScore: 70 });
+          await store.updateGroup({ groupId: 'staff', groupScore: 90 });
+          assert.deepEqual(await store.getGroup('staff'), {
+            groupId: 'staff',
+            groupName: 'Staff',
+            groupType: 'white',
+            groupScore: 90,
+          });
+          await store.updateGroup({ groupId: 'staff', groupName: 'Employees', groupType: '' });
+          assert.deepEqual(await store.getGroup('staff'), {
+            groupId: 'staff',
+            groupName: 'Employees',
+            groupType: '',
+            groupScore: 90,
+          });
+          assert.equal(await store.getGroup('nobody'), undefined);
+          await rejectsWith(store.updateGroup({ groupId: 'nobody', groupScore: 1 }), 'GROUP_ID_NOT_EXIST');
+        }));
+
+      it('keeps groupId and non-empty groupName unique', () =>
+        withStore(factory, async (store) => {
+          await store.createGroup(group('a', 'Alpha'));
+          await store.createGroup(group('b', 'Beta'));
+          await rejectsWith(store.createGroup(group('a', 'Other')), 'GROUP_ID_CONFLICT');
+          await rejectsWith(store.createGroup(group('default', 'Other')), 'GROUP_ID_CONFLICT');
+          await rejectsWith(store.createGroup(group('c', 'Alpha')), 'GROUP_NAME_CONFLICT');
+          await rejectsWith(store.updateGroup({ groupId: 'b', groupName: 'Alpha' }), 'GROUP_NAME_CONFLICT');
+          // Renaming a group to its own name is no conflict; empty names may repeat (default has "").
+          await store.updateGroup({ groupId: 'a', groupName: 'Alpha' });
+          await store.createGroup(group('e1', ''));
+          await store.createGroup(group('e2', ''));
+        }));
+
+      it('enforces the group limit counting default', () =>
+        withStore(
+          factory,
+          async (store) => {
+            await store.createGroup(group('g1'));
+            await store.createGroup(group('g2'));
+            await store.createGroup(group('g3'));
+            await rejectsWith(store.createGroup(group('g4')), 'GROUP_OVER_LIMIT');
+            await store.deleteGroup('g1', 1);
+            await store.createGroup(group('g4'));
+          },
+          { groupLimit: 4 },
+        ));
+
+      it('holds the limit and uniqueness under concurrent creation', () =>
+        withStore(
+          factory,
+          async (store) => {
+            const outcomes = await Promise.allSettled(
+              Array.from({ length: 20 }, (_, i) => store.createGroup(group(`g${i}`, 'same name'))),
+            );
+            assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+            const limited = await Promise.allSettled(
+              Array.from({ length: 20 }, (_, i) => store.createGroup(group(`h${i}`))),
+            );
+            assert.equal(limited.filter((outcome) => outcome.status === 'fulfilled').length, 8 - 2);
+            assert.equal((await store.listGroups()).length, 8);
+          },
+          { groupLimit: 8 },
+        ));
+
+      it('lists members in registration order with paging; unknown group → GROUP_ID_NOT_EXIST', () =>
+        withStore(factory, async (store) => {
+          await store.createGroup(group('g'));
+          const tokens: string[] = [];
+          for (let i = 0; i < 4; i++) tokens.push((await register(store)).faceToken);
+          // Bind in reverse order: members still come in registration order.
+          for (const token of [...tokens].reverse()) await store.bind(token, ['g']);
+          const page = await store.listGroupMembers('g', { offset: 1, size: 2 });
+          assert.equal(page.total, 4);
+          assert.deepEqual(page.rows.map((row) => row.faceToken), tokens.slice(1, 3));
+          await rejectsWith(store.listGroupMembers('nope', { offset: 0, size: 1 }), 'GROUP_ID_NOT_EXIST');
+        }));
+    });
+
+    describe('bindings', () => {
+      it('binds and unbinds idempotently and reports unknown groups', () =>
+        withStore(factory, async (store) => {
+          await store.createGroup(group('g'));
+          const { faceToken } = await register(store);
+          assert.deepEqual(await store.bind(faceToken, ['g', 'missing', 'g']), {
+            unknownGroupIds: ['missing'],
+            groupIds: ['default', 'g'],
+          });
+          assert.deepEqual(await store.bind(faceToken, ['g']), { unknownGroupIds: [], groupIds: ['default', 'g'] });
+          assert.deepEqual(await store.unbind(faceToken, ['default', 'missing']), {
+            unknownGroupIds: ['missing'],
+            groupIds: ['g'],
+          });
+          assert.deepEqual(await store.unbind(faceToken, ['default']), { unknownGroupIds: [], groupIds: ['g'] });
+          await rejectsWith(store.bind('no-such-token', ['g']), 'FACE_TOKEN_NOT_EXIST');
+          await rejectsWith(store.unbind('no-such-token', ['g']), 'FACE_TOKEN_NOT_EXIST');
+        }));
+    });
+
+    describe('group deletion modes', () => {
+      /**
+       * shared: bound to default and g · only: bound to g alone · outside: default alone.
+       */
+      async function scenario(store: Store) {
+        await store.createGroup(group('g'));
+        const shared = await register(store);
+        const only = await register(store);
+        const outside = await register(store);
+        await store.bind(shared.faceToken, ['g']);
+        await store.bind(only.faceToken, ['g']);
+        await store.unbind(only.faceToken, ['default']);
+        return { shared, only, outside };
+      }
+
+      const groupsOf = async (store: Store, faceToken: string) => (await store.getFace(faceToken))?.groupIds;
+
+      it('mode 1 unbinds every face and deletes the group', () =>
+        withStore(factory, async (store) => {
+          const { shared, only, outside } = await scenario(store);
+          assert.deepEqual(await store.deleteGroup('g', 1), { removedFaceTokens: [] });
+          assert.equal(await store.getGroup('g'), undefined);
+          assert.deepEqual(await groupsOf(store, shared.faceToken), ['default']);
+          assert.deepEqual(await groupsOf(store, only.faceToken), []);
+          assert.deepEqual(await groupsOf(store, outside.faceToken), ['default']);
+        }));
+
+      it('mode 2 deletes every face of the group (originals stay) and the group', () =>
+        withStore(factory, async (store) => {
+          const { shared, only, outside } = await scenario(store);
+          const { removedFaceTokens } = await store.deleteGroup('g', 2);
+          assert.deepEqual(removedFaceTokens.sort(), [shared.faceToken, only.faceToken].sort());
+          assert.equal(await store.getGroup('g'), undefined);
+          assert.equal(await store.getFace(shared.faceToken), undefined);
+          assert.equal(await store.getFace(only.faceToken), undefined);
+          assert.ok(await store.getFace(outside.faceToken));
+          assert.deepEqual((await store.getImage(shared.imageId))?.faceTokens, []);
+          assert.deepEqual((await store.getImage(only.imageId))?.faceTokens, []);
+          assert.deepEqual(
+            (await store.listGroups()).map((g) => [g.groupId, g.faceCount]),
+            [['default', 1]],
+          );
+        }));
+
+      it('mode 3 unbinds all, deletes faces bound nowhere else (originals stay), keeps the group', () =>
+        withStore(factory, async (store) => {
+          const { shared, only, outside } = await scenario(store);
+          assert.deepEqual(await store.deleteGroup('g', 3), { removedFaceTokens: [only.faceToken] });
+          assert.deepEqual(await store.getGroup('g'), group('g'));
+          assert.deepEqual(await groupsOf(store, shared.faceToken), ['default']);
+          assert.equal(await store.getFace(only.faceToken), undefined);
+          assert.ok(await store.getImage(only.imageId));
+          assert.deepEqual(await groupsOf(store, outside.faceToken), ['default']);
+          assert.equal((await store.listGroupMembers('g', { offset: 0, size: 10 })).total, 0);
+        }));
+
+      it('mode 3 on default empties it and keeps it', () =>
+        withStore(factory, async (store) => {
+          const { shared, only, outside } = await scenario(store);
+          assert.deepEqual(await store.deleteGroup('default', 3), { removedFaceTokens: [outside.faceToken] });
+          assert.ok(await store.getGroup('default'));
+          assert.deepEqual(await groupsOf(store, shared.faceToken), ['g']);
+          assert.deepEqual(await groupsOf(store, only.faceToken), ['g']);
+        }));
+
+      it('mode 4 unbinds all, deletes faces bound nowhere else with their originals, deletes the group', () =>
+        withStore(factory, async (store) => {
+          const { shared, only, outside } = await scenario(store);
+          assert.deepEqual(await store.deleteGroup('g', 4), { removedFaceTokens: [only.faceToken] });
+          assert.equal(await store.getGroup('g'), undefined);
+          assert.equal(await store.getFace(only.faceToken), undefined);
+          assert.equal(await store.getImage(only.imageId), undefined);
+          assert.deepEqual(await groupsOf(store, shared.faceToken), ['default']);
+          assert.ok(await store.getImage(shared.imageId));
+          assert.ok(await store.getFace(outside.faceToken));
+        }));
+
+      it('unknown group → GROUP_ID_NOT_EXIST for every mode', () =>
+        withStore(factory, async (store) => {
+          for (const mode of [1, 2, 3, 4] as const) await rejectsWith(store.deleteGroup('nope', mode), 'GROUP_ID_NOT_EXIST');
+        }));
+    });
+
+    it('streams every vector exactly, with its groups', () =>
+      withStore(factory, async (store) => {
+        await store.createGroup(group('g'));
+        const expected = new Map<string, { embedding: Float32Array; groupIds: string[] }>();
+        for (let i = 0; i < 25; i++) {
+          const { faceToken, face } = await register(store);
+          const groupIds = ['default'];
+          if (i % 3 === 0) {
+            await store.bind(faceToken, ['g']);
+            groupIds.push('g');
+          }
+          expected.set(faceToken, { embedding: face.embedding, groupIds });
+        }
+        const deleted = [...expected.keys()][5]!;
+        await store.deleteFace(deleted);
+        expected.delete(deleted);
+        const streamed = new Map<string, { embedding: Float32Array; groupIds: string[] }>();
+        for await (const vector of store.streamVectors()) {
+          assert.equal(vector.modelId, MODEL_ID);
+          streamed.set(vector.faceToken, { embedding: vector.embedding, groupIds: [...vector.groupIds].sort() });
+        }
+        assert.deepEqual(streamed, expected);
+      }));
+  });
+}

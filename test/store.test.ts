@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../src/store/store.js';
+import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'visage-store-test-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+let directories = 0;
+const freshDir = (): string => join(scratch, `data-${++directories}`);
+
+// A small batch size so streaming crosses batch boundaries.
+storeConformance('sqlite', (options) =>
+  openSqliteStore({ dataDir: freshDir(), groupLimit: options?.groupLimit, streamBatchSize: 7 }),
+);
+
+/** Every file under originals/ or crops/, as "kind/shard/name". */
+function blobFiles(dataDir: string): string[] {
+  const files: string[] = [];
+  for (const kind of ['originals', 'crops']) {
+    const base = join(dataDir, kind);
+    if (!existsSync(base)) continue;
+    for (const shard of readdirSync(base)) {
+      for (const name of readdirSync(join(base, shard))) files.push(`${kind}/${shard}/${name}`);
+    }
+  }
+  return files.sort();
+}
+
+async function withSqlite(dataDir: string, test: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openSqliteStore({ dataDir });
+  try {
+    await test(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('SQLite store specifics', () => {
+  it('records numbered migrations once and runs in WAL mode', async () => {
+    const dataDir = freshDir();
+    await withSqlite(dataDir, async () => {});
+    await withSqlite(dataDir, async (store) => {
+      assert.equal((await store.listGroups()).length, 1); // default not inserted twice
+    });
+    const db = new Database(join(dataDir, 'visage.db'), { readonly: true });
+    try {
+      const versions = db.prepare('SELECT version FROM migrations ORDER BY version').all() as Array<{ version: number }>;
+      assert.deepEqual(
+        versions.map((row) => row.version),
+        MIGRATIONS.map((migration) => migration.version),
+      );
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps originals and crops as files with internal names, removed after the delete commits', async () => {
+    const dataDir = freshDir();
+    await withSqlite(dataDir, async (store) => {
+      const image = sampleImage({ imageId: '../../etc/passwd' }); // never used as a file name
+      const face = sampleFace();
+      await store.registerFace(image, face);
+      const files = blobFiles(dataDir);
+      assert.equal(files.length, 2);
+      for (const file of files) assert.match(file, /^(originals|crops)\/[0-9a-f]{2}\/[0-9a-f]{32}$/);
+
+      await store.deleteFace(face.faceToken);
+      assert.deepEqual(blobFiles(dataDir).map((file) => file.split('/')[0]), ['originals']);
+      await store.deleteImage(image.imageId);
+      assert.deepEqual(blobFiles(dataDir), []);
+    });
+  });
+
+  it('removes the files of a registration the transaction refused', async () => {
+    const dataDir = freshDir();
+    await withSqlite(dataDir, async (store) => {
+      const image = sampleImage();
+      const attempts = await Promise.allSettled([
+        store.registerFace(image, sampleFace()),
+        store.registerFace(image, sampleFace()),
+      ]);
+      assert.equal(attempts.filter((attempt) => attempt.status === 'rejected').length, 1);
+      assert.equal(blobFiles(dataDir).length, 2);
+    });
+  });
+
+  it('wipe and group deletion remove the files they stop referencing', async () => {
+    const dataDir = freshDir();
+    await withSqlite(dataDir, async (store) => {
+      await store.createGroup({ groupId: 'g', groupName: 'G', groupType: '', groupScore: 80 });
+      const face = sampleFace();
+      await store.registerFace(sampleImage(), face);
+      await store.bind(face.faceToken, ['g']);
+      await store.unbind(face.faceToken, ['default']);
+      await store.registerFace(sampleImage(), sampleFace());
+      await store.deleteGroup('g', 4); // the face and its original go
+      assert.equal(blobFiles(dataDir).length, 2);
+      await store.wipe();
+      assert.deepEqual(blobFiles(dataDir), []);
+    });
+  });
+
+  it('start-up sweep removes orphan files and temp files a crash left behind', async () => {
+    const dataDir = freshDir();
+    const kept = sampleFace();
+    await withSqlite(dataDir, async (store) => {
+      await store.registerFace(sampleImage(), kept);
+    });
+    const referenced = blobFiles(dataDir);
+    // A file renamed into place whose commit never happened, and a half-written temp file.
+    mkdirSync(join(dataDir, 'crops', 'ab'), { recursive: true });
+    writeFileSync(join(dataDir, 'crops', 'ab', 'ab'.padEnd(32, '0')), 'orphan');
+    mkdirSync(join(dataDir, 'originals', 'cd'), { recursive: true });
+    writeFileSync(join(dataDir, 'originals', 'cd', `${'cd'.padEnd(32, '1')}.tmp`), 'partial');
+    assert.equal(blobFiles(dataDir).length, referenced.length + 2);
+    writeFileSync(join(dataDir, 'originals', 'stray-file'), 'junk');
+
+    await withSqlite(dataDir, async (store) => {
+      const stored = await store.getFace(kept.faceToken);
+      assert.deepEqual(stored?.crop, kept.crop);
+    });
+    assert.deepEqual(blobFiles(dataDir), referenced);
+    assert.equal(existsSync(join(dataDir, 'originals', 'stray-file')), false);
+  });
+
+  it('keeps embeddings bit-exact as float32 across a reopen', async () => {
+    const dataDir = freshDir();
+    const face = sampleFace();
+    await withSqlite(dataDir, async (store) => {
+      await store.registerFace(sampleImage(), face);
+    });
+    await withSqlite(dataDir, async (store) => {
+      const vectors = [];
+      for await (const vector of store.streamVectors()) vectors.push(vector);
+      assert.equal(vectors.length, 1);
+      assert.deepEqual(vectors[0]?.embedding, face.embedding);
+    });
+  });
+});
