@@ -9,19 +9,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PACKAGE = 'faceplugin-face-recognition-js@0.0.1';
-const INTEGRITY =
-  'sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN+3C2iOi5pXWw==';
-/** sha256 of each model file we load; the loader checks them again. */
-export const MODELS = {
-  'fr_detect.onnx': '6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854',
-  'fr_landmark.onnx': 'f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258',
-  'fr_feature.onnx': '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
-  'fr_pose.onnx': '72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d',
-  'fr_liveness.onnx': 'afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d',
-};
-
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The pinned package and the sha256 of each file we load; the model loader checks them again.
+const manifest = JSON.parse(readFileSync(join(root, 'src', 'vision', 'models.json'), 'utf8'));
+const PACKAGE = manifest.package;
+const INTEGRITY = manifest.integrity;
+const MODELS = manifest.files;
 const target = resolve(process.env.VISAGE_MODELS ?? join(root, 'models'));
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');

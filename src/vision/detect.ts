@@ -1,0 +1,161 @@
+/**
+ * Face detector: faceplugin `fr_detect.onnx`, an RFB-320 style SSD. Input: the region stretched to 320×240,
+ * RGB, (v − 127) / 128. Outputs: `scores` [N, 2] (column 1 = face) and `boxes` [N, 4], already decoded to
+ * normalised x1, y1, x2, y2.
+ *
+ * The input is small, so a face of 40 px in a 1080p photo is 7 px to the network, below its smallest
+ * anchor. Large images therefore get a second pass over overlapping tiles, and the two passes are merged.
+ */
+import type { Model } from './onnx.js';
+import { resizeArea, toTensorData, type Raster } from './raster.js';
+
+const INPUT_W = 320;
+const INPUT_H = 240;
+const MEAN = [127, 127, 127] as const;
+const STD = [128, 128, 128] as const;
+
+export interface Detection {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+}
+
+export interface DetectorOptions {
+  /** Minimum face probability. */
+  threshold: number;
+  /** IoU above which the weaker of two boxes is dropped. */
+  nmsIou: number;
+  /** Images whose longer side exceeds this get the tiled second pass. */
+  tileAbove: number;
+  /** Width of one tile of the second pass, in source pixels (the window is 4:3 like the network input). */
+  tileSize: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  threshold: 0.7,
+  nmsIou: 0.4,
+  tileAbove: 800,
+  tileSize: 720,
+};
+
+interface Region {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export class FaceDetector {
+  constructor(
+    private readonly model: Model,
+    private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
+  ) {}
+
+  async detect(image: Raster): Promise<Detection[]> {
+    const whole = { x: 0, y: 0, w: image.width, h: image.height };
+    const found = await this.detectWindow(resizeArea(image, INPUT_W, INPUT_H), whole, image);
+    if (Math.max(image.width, image.height) > this.options.tileAbove) found.push(...(await this.detectTiles(image)));
+    return suppress(found, this.options.nmsIou);
+  }
+
+  /**
+   * Second pass: the image downscaled once so that a tile of ~tileSize source pixels is one 320×240 network
+   * input, then overlapping 320×240 windows of that copy (cheaper than resampling every tile from the source).
+   */
+  private async detectTiles(image: Raster): Promise<Detection[]> {
+    const scale = this.options.tileSize / INPUT_W;
+    const level = resizeArea(image, Math.max(INPUT_W, Math.round(image.width / scale)), Math.max(INPUT_H, Math.round(image.height / scale)));
+    const sx = image.width / level.width;
+    const sy = image.height / level.height;
+    const found: Detection[] = [];
+    for (const y of tileStarts(level.height, INPUT_H)) {
+      for (const x of tileStarts(level.width, INPUT_W)) {
+        const window = cropCopy(level, x, y, INPUT_W, INPUT_H);
+        found.push(...(await this.detectWindow(window, { x: x * sx, y: y * sy, w: INPUT_W * sx, h: INPUT_H * sy }, image)));
+      }
+    }
+    return found;
+  }
+
+  /** Runs the network on one 320×240 window that shows `region` of `image`; boxes come back in image pixels. */
+  private async detectWindow(window: Raster, region: Region, image: Raster): Promise<Detection[]> {
+    const out = await this.model.run(toTensorData(window, 'rgb', MEAN, STD), [1, 3, INPUT_H, INPUT_W]);
+    const scores = out['scores']!;
+    const boxes = out['boxes']!;
+    const partial = region.w < image.width || region.h < image.height;
+    const detections: Detection[] = [];
+    for (let i = 0; i < scores.length / 2; i++) {
+      const score = scores[i * 2 + 1]!;
+      if (score < this.options.threshold) continue;
+      const x1 = region.x + boxes[i * 4]! * region.w;
+      const y1 = region.y + boxes[i * 4 + 1]! * region.h;
+      const x2 = region.x + boxes[i * 4 + 2]! * region.w;
+      const y2 = region.y + boxes[i * 4 + 3]! * region.h;
+      if (x2 - x1 < 4 || y2 - y1 < 4) continue;
+      // A box cut by a window's inner edge is a partial face; an overlapping window or the whole-image pass sees it whole.
+      if (partial && touchesInnerEdge({ x1, y1, x2, y2 }, region, image)) continue;
+      detections.push({
+        x1: Math.max(0, x1),
+        y1: Math.max(0, y1),
+        x2: Math.min(image.width, x2),
+        y2: Math.min(image.height, y2),
+        score,
+      });
+    }
+    return detections;
+  }
+}
+
+function touchesInnerEdge(box: { x1: number; y1: number; x2: number; y2: number }, region: Region, image: Raster): boolean {
+  const margin = 0.01 * region.w;
+  return (
+    (box.x1 <= region.x + margin && region.x > 0) ||
+    (box.y1 <= region.y + margin && region.y > 0) ||
+    (box.x2 >= region.x + region.w - margin && region.x + region.w < image.width - 1) ||
+    (box.y2 >= region.y + region.h - margin && region.y + region.h < image.height - 1)
+  );
+}
+
+function cropCopy(src: Raster, x: number, y: number, w: number, h: number): Raster {
+  const data = new Uint8Array(w * h * 3);
+  for (let row = 0; row < h; row++) {
+    const from = ((y + row) * src.width + x) * 3;
+    data.set(src.data.subarray(from, from + w * 3), row * w * 3);
+  }
+  return { width: w, height: h, data };
+}
+
+/** Evenly spaced tile origins covering `length` with tiles of `tile`, overlapping by at least a quarter. */
+function tileStarts(length: number, tile: number): number[] {
+  if (tile >= length) return [0];
+  const count = Math.ceil((length - tile) / (tile * 0.75)) + 1;
+  const step = (length - tile) / (count - 1);
+  return Array.from({ length: count }, (_, i) => Math.round(i * step));
+}
+
+function area(d: Detection): number {
+  return Math.max(0, d.x2 - d.x1) * Math.max(0, d.y2 - d.y1);
+}
+
+/**
+ * Greedy NMS by score. Besides IoU, a box mostly inside a stronger one (a partial face from a tile, or a
+ * face part) is dropped: intersection over the smaller box above 0.7.
+ */
+export function suppress(detections: Detection[], iouThreshold: number): Detection[] {
+  const sorted = [...detections].sort((a, b) => b.score - a.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) {
+    const overlaps = kept.some((k) => {
+      const w = Math.min(k.x2, d.x2) - Math.max(k.x1, d.x1);
+      const h = Math.min(k.y2, d.y2) - Math.max(k.y1, d.y1);
+      if (w <= 0 || h <= 0) return false;
+      const inter = w * h;
+      const iou = inter / (area(k) + area(d) - inter);
+      return iou > iouThreshold || inter / Math.min(area(k), area(d)) > 0.7;
+    });
+    if (!overlaps) kept.push(d);
+  }
+  return kept;
+}

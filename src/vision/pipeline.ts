@@ -1,0 +1,92 @@
+/**
+ * The face analysis app (after InsightFace's FaceAnalysis): decode, detect, then pass each face record through
+ * every other model, each adding its attribute — landmarks, alignment + embedding, pose, quality, liveness.
+ * Runs inside a worker thread (worker.ts); pool.ts is its face to the rest of the server.
+ */
+import { decodeImage, encodeJpeg } from './decode.js';
+import { FaceDetector, type Detection } from './detect.js';
+import { alignFace } from './align.js';
+import { Embedder, EMBEDDING_SIZE } from './embed.js';
+import { squareAround } from './geometry.js';
+import { LandmarkModel } from './landmarks.js';
+import { LivenessModel } from './liveness.js';
+import { loadModel } from './onnx.js';
+import { PoseModel } from './pose.js';
+import { measureQuality } from './quality.js';
+import { cropResize, type Raster } from './raster.js';
+import type { AnalyzeOptions, AnalyzedFace, AnalyzedImage } from './types.js';
+
+/** Largest side of a stored face crop. */
+const CROP_MAX = 256;
+
+export class FacePipeline {
+  readonly modelId: string;
+  readonly embeddingSize = EMBEDDING_SIZE;
+
+  private constructor(
+    private readonly detector: FaceDetector,
+    private readonly landmarks: LandmarkModel,
+    private readonly embedder: Embedder,
+    private readonly pose: PoseModel,
+    private readonly liveness: LivenessModel,
+  ) {
+    this.modelId = embedder.modelId;
+  }
+
+  static async load(modelDir: string): Promise<FacePipeline> {
+    const [detect, landmark, feature, pose, liveness] = await Promise.all([
+      loadModel(modelDir, 'fr_detect.onnx'),
+      loadModel(modelDir, 'fr_landmark.onnx'),
+      loadModel(modelDir, 'fr_feature.onnx'),
+      loadModel(modelDir, 'fr_pose.onnx'),
+      loadModel(modelDir, 'fr_liveness.onnx'),
+    ]);
+    return new FacePipeline(
+      new FaceDetector(detect),
+      new LandmarkModel(landmark),
+      new Embedder(feature),
+      new PoseModel(pose),
+      new LivenessModel(liveness),
+    );
+  }
+
+  async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+    const { format, raster } = await decodeImage(bytes);
+    const detections = (await this.detector.detect(raster)).sort((a, b) => boxArea(b) - boxArea(a));
+    const faces: AnalyzedFace[] = [];
+    for (const detection of detections.slice(0, options.maxFaces ?? detections.length)) {
+      faces.push(await this.analyzeFace(raster, detection, options));
+    }
+    return { format, width: raster.width, height: raster.height, faces };
+  }
+
+  private async analyzeFace(image: Raster, detection: Detection, options: AnalyzeOptions): Promise<AnalyzedFace> {
+    const landmarks = await this.landmarks.locate(image, detection);
+    const aligned = alignFace(image, landmarks);
+    const embedding = await this.embedder.embed(aligned);
+    const pose = await this.pose.estimate(image, detection);
+    const faceSize = Math.min(detection.x2 - detection.x1, detection.y2 - detection.y1);
+    const face: AnalyzedFace = {
+      rect: { left: detection.x1, top: detection.y1, right: detection.x2, bottom: detection.y2 },
+      detectionScore: detection.score,
+      landmarks,
+      pose,
+      quality: measureQuality(aligned, pose, faceSize),
+      embedding,
+    };
+    if (options.liveness) face.livenessScore = await this.liveness.score(image, detection);
+    if (options.crops) face.crop = await faceCrop(image, detection);
+    return face;
+  }
+}
+
+function boxArea(d: Detection): number {
+  return (d.x2 - d.x1) * (d.y2 - d.y1);
+}
+
+/** The face with some context, square, at most CROP_MAX px: what the API returns as a face image. */
+async function faceCrop(image: Raster, detection: Detection): Promise<Uint8Array> {
+  const box = squareAround(detection, 1.3);
+  const size = Math.max(16, Math.min(CROP_MAX, Math.round(box.w)));
+  return encodeJpeg(cropResize(image, box, size, size));
+}

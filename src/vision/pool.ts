@@ -1,0 +1,53 @@
+/**
+ * The FaceAnalyzer the server uses: a piscina pool of worker threads (one per core by default), each with
+ * its own copy of the models, so inference never blocks the event loop.
+ */
+import { Piscina } from 'piscina';
+import { ErrorCode, VisageError, type ErrorName } from '../errors.js';
+import { EMBEDDING_SIZE } from './embed.js';
+import type { AnalyzeReply, AnalyzeTask } from './worker.js';
+import type { AnalyzeOptions, AnalyzedImage, FaceAnalyzer } from './types.js';
+
+export interface AnalyzerOptions {
+  modelDir: string;
+  /** Worker threads, each with its own models. */
+  threads: number;
+  /** Tasks allowed to wait for a worker; beyond it analyze() rejects (the HTTP edge answers 503). */
+  maxQueue?: number;
+}
+
+const codeNames = new Map<number, ErrorName>(Object.entries(ErrorCode).map(([name, code]) => [code, name as ErrorName]));
+
+/** Rebuilds a VisageError from a worker's reply, e.g. code 104202 + "IMAGE_INVALID:CORRUPT". */
+function reviveError(error: { code: number; message: string }): VisageError {
+  const name = codeNames.get(error.code) ?? 'INVALID_PARAM';
+  const colon = error.message.indexOf(':');
+  return new VisageError(name, colon < 0 ? undefined : error.message.slice(colon + 1));
+}
+
+export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<FaceAnalyzer> {
+  const pool = new Piscina({
+    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    minThreads: options.threads,
+    maxThreads: options.threads,
+    maxQueue: options.maxQueue ?? 256,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    workerData: { modelDir: options.modelDir },
+  });
+  // One warm-up task per thread: models load at start, not on the first request.
+  const ids = await Promise.all(Array.from({ length: options.threads }, () => pool.run('warmup') as Promise<string>));
+
+  return {
+    modelId: ids[0]!,
+    embeddingSize: EMBEDDING_SIZE,
+    async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+      const task: AnalyzeTask = { bytes, options: analyzeOptions };
+      const reply = (await pool.run(task)) as AnalyzeReply;
+      if (!reply.ok) throw reviveError(reply.error);
+      return reply.image;
+    },
+    async close(): Promise<void> {
+      await pool.destroy();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * An 8-bit RGB raster and the two resampling primitives every model's preprocessing is built from:
+ * an area (box-filter) resize for whole-image downscales, and an affine sampler for crops and alignment.
+ */
+
+export interface Raster {
+  width: number;
+  height: number;
+  /** Interleaved RGB, row-major, 3 bytes per pixel. */
+  data: Uint8Array;
+}
+
+/** A 2×3 affine map from output pixel (x, y) to source pixel: [a, b, c, d, e, f] → (a·x + b·y + c, d·x + e·y + f). */
+export type Affine = readonly [number, number, number, number, number, number];
+
+export function createRaster(width: number, height: number): Raster {
+  return { width, height, data: new Uint8Array(width * height * 3) };
+}
+
+/**
+ * Box-filter resize of the region (sx, sy, sw, sh) of `src` to (outW × outH), each output pixel the mean of
+ * the source area it covers. Used for the detector input, where the downscale factor can be 10×.
+ */
+export function resizeArea(
+  src: Raster,
+  outW: number,
+  outH: number,
+  region: { x: number; y: number; w: number; h: number } = { x: 0, y: 0, w: src.width, h: src.height },
+): Raster {
+  const out = createRaster(outW, outH);
+  const scaleX = region.w / outW;
+  const scaleY = region.h / outH;
+  const sums = new Float64Array(outW * 3);
+  for (let oy = 0; oy < outH; oy++) {
+    const y0 = region.y + oy * scaleY;
+    const y1 = y0 + scaleY;
+    sums.fill(0);
+    let rowWeight = 0;
+    for (let sy = Math.floor(y0); sy < Math.ceil(y1); sy++) {
+      const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
+      if (wy <= 0) continue;
+      rowWeight += wy;
+      const row = Math.min(Math.max(sy, 0), src.height - 1) * src.width;
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = region.x + ox * scaleX;
+        const x1 = x0 + scaleX;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let sx = Math.floor(x0); sx < Math.ceil(x1); sx++) {
+          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
+          if (wx <= 0) continue;
+          const i = (row + Math.min(Math.max(sx, 0), src.width - 1)) * 3;
+          r += src.data[i]! * wx;
+          g += src.data[i + 1]! * wx;
+          b += src.data[i + 2]! * wx;
+        }
+        const o = ox * 3;
+        sums[o] = sums[o]! + r * wy;
+        sums[o + 1] = sums[o + 1]! + g * wy;
+        sums[o + 2] = sums[o + 2]! + b * wy;
+      }
+    }
+    const norm = 1 / (rowWeight * scaleX);
+    const base = oy * outW * 3;
+    for (let i = 0; i < outW * 3; i++) out.data[base + i] = Math.round(sums[i]! * norm);
+  }
+  return out;
+}
+
+/**
+ * Samples `src` through the affine map `toSource` into an outW × outH raster: bilinear, with k×k
+ * supersampling when the map shrinks (k = the scale, at most 4) so a large face is not aliased into a small
+ * model input. Pixels that fall outside the source are black, as OpenCV's warpAffine leaves them.
+ */
+export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: number): Raster {
+  const [a, b, c, d, e, f] = toSource;
+  const out = createRaster(outW, outH);
+  const scale = Math.sqrt(Math.abs(a * e - b * d));
+  const k = Math.min(4, Math.max(1, Math.round(scale)));
+  const inv = 1 / (k * k);
+  const { width: w, height: h, data } = src;
+  let o = 0;
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      let r = 0;
+      let g = 0;
+      let bl = 0;
+      for (let j = 0; j < k; j++) {
+        const py = oy - 0.5 + (j + 0.5) / k;
+        for (let i = 0; i < k; i++) {
+          const px = ox - 0.5 + (i + 0.5) / k;
+          // Pixel centres: output centre (px + 0.5) maps to source centre, minus 0.5 for array indexing.
+          const sx = a * (px + 0.5) + b * (py + 0.5) + c - 0.5;
+          const sy = d * (px + 0.5) + e * (py + 0.5) + f - 0.5;
+          const x0 = Math.floor(sx);
+          const y0 = Math.floor(sy);
+          if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) continue;
+          const fx = sx - x0;
+          const fy = sy - y0;
+          const xa = x0 < 0 ? 0 : x0;
+          const xb = x0 + 1 >= w ? w - 1 : x0 + 1;
+          const ya = y0 < 0 ? 0 : y0;
+          const yb = y0 + 1 >= h ? h - 1 : y0 + 1;
+          const w00 = (1 - fx) * (1 - fy);
+          const w10 = fx * (1 - fy);
+          const w01 = (1 - fx) * fy;
+          const w11 = fx * fy;
+          const i00 = (ya * w + xa) * 3;
+          const i10 = (ya * w + xb) * 3;
+          const i01 = (yb * w + xa) * 3;
+          const i11 = (yb * w + xb) * 3;
+          r += data[i00]! * w00 + data[i10]! * w10 + data[i01]! * w01 + data[i11]! * w11;
+          g += data[i00 + 1]! * w00 + data[i10 + 1]! * w10 + data[i01 + 1]! * w01 + data[i11 + 1]! * w11;
+          bl += data[i00 + 2]! * w00 + data[i10 + 2]! * w10 + data[i01 + 2]! * w01 + data[i11 + 2]! * w11;
+        }
+      }
+      out.data[o++] = Math.round(r * inv);
+      out.data[o++] = Math.round(g * inv);
+      out.data[o++] = Math.round(bl * inv);
+    }
+  }
+  return out;
+}
+
+/** The affine map that stretches the axis-aligned box (x, y, w, h) of the source onto an outW × outH raster. */
+export function boxToSource(x: number, y: number, w: number, h: number, outW: number, outH: number): Affine {
+  return [w / outW, 0, x, 0, h / outH, y];
+}
+
+/** Crop-and-resize of an axis-aligned box: the common case of sampleAffine. */
+export function cropResize(src: Raster, box: { x: number; y: number; w: number; h: number }, outW: number, outH: number): Raster {
+  return sampleAffine(src, boxToSource(box.x, box.y, box.w, box.h, outW, outH), outW, outH);
+}
+
+/** ITU-R BT.601 luma, as OpenCV's RGB2GRAY. */
+export function toGray(src: Raster): Float32Array {
+  const n = src.width * src.height;
+  const out = new Float32Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    out[i] = 0.299 * src.data[j]! + 0.587 * src.data[j + 1]! + 0.114 * src.data[j + 2]!;
+  }
+  return out;
+}
+
+export type ChannelOrder = 'rgb' | 'bgr';
+
+/** HWC uint8 → CHW float32 with (v − mean[c]) / std[c] per channel, in the order the model was trained on. */
+export function toTensorData(
+  src: Raster,
+  order: ChannelOrder,
+  mean: readonly [number, number, number],
+  std: readonly [number, number, number],
+): Float32Array {
+  const plane = src.width * src.height;
+  const out = new Float32Array(plane * 3);
+  const source = order === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  for (let c = 0; c < 3; c++) {
+    const from = source[c]!;
+    const m = mean[c]!;
+    const s = 1 / std[c]!;
+    const base = c * plane;
+    for (let i = 0; i < plane; i++) out[base + i] = (src.data[i * 3 + from]! - m) * s;
+  }
+  return out;
+}
