@@ -10,7 +10,10 @@ export interface Raster {
   data: Uint8Array;
 }
 
-/** A 2×3 affine map from output pixel (x, y) to source pixel: [a, b, c, d, e, f] → (a·x + b·y + c, d·x + e·y + f). */
+/**
+ * A 2×3 affine map from output pixel index (x, y) to source pixel coordinates, as OpenCV's warpAffine uses
+ * it (integer coordinates are pixel centres): [a, b, c, d, e, f] → (a·x + b·y + c, d·x + e·y + f).
+ */
 export type Affine = readonly [number, number, number, number, number, number];
 
 export function createRaster(width: number, height: number): Raster {
@@ -90,9 +93,8 @@ export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: 
         const py = oy - 0.5 + (j + 0.5) / k;
         for (let i = 0; i < k; i++) {
           const px = ox - 0.5 + (i + 0.5) / k;
-          // Pixel centres: output centre (px + 0.5) maps to source centre, minus 0.5 for array indexing.
-          const sx = a * (px + 0.5) + b * (py + 0.5) + c - 0.5;
-          const sy = d * (px + 0.5) + e * (py + 0.5) + f - 0.5;
+          const sx = a * px + b * py + c;
+          const sy = d * px + e * py + f;
           const x0 = Math.floor(sx);
           const y0 = Math.floor(sy);
           if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) continue;
@@ -123,9 +125,14 @@ export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: 
   return out;
 }
 
-/** The affine map that stretches the axis-aligned box (x, y, w, h) of the source onto an outW × outH raster. */
+/**
+ * The affine map that stretches the axis-aligned box (x, y, w, h) of the source onto an outW × outH raster,
+ * edges onto edges (the half-pixel convention of cv.resize, so centres shift by half a pixel of each scale).
+ */
 export function boxToSource(x: number, y: number, w: number, h: number, outW: number, outH: number): Affine {
-  return [w / outW, 0, x, 0, h / outH, y];
+  const sx = w / outW;
+  const sy = h / outH;
+  return [sx, 0, x + 0.5 * sx - 0.5, 0, sy, y + 0.5 * sy - 0.5];
 }
 
 /** Crop-and-resize of an axis-aligned box: the common case of sampleAffine. */
