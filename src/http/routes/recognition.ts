@@ -1,0 +1,102 @@
+/** Section 3 of api.md: 1:1 compare and 1:N search. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { DetectedFace, Recognition, SearchHit } from '../../recognition/types.js';
+import { success } from '../envelope.js';
+import { toDataUrl } from '../data-url.js';
+import { compareBody, parseBody, searchBody } from '../schemas.js';
+import { wireRect, type WireRect } from '../wire.js';
+
+export interface RecognitionRoutesOptions {
+  recognition: Recognition;
+}
+
+interface WireDetectionResult extends WireRect {
+  roll: number;
+  yaw: number;
+  pitch: number;
+  /** The original's spelling; `blurriness` carries the same value. 0..100, larger = blurrier. */
+  blurness: number;
+  blurriness: number;
+  /** 0..1, larger = better. */
+  quality: number;
+  livenessScore?: number;
+}
+
+function wireDetectionResult(face: DetectedFace): WireDetectionResult {
+  return {
+    ...wireRect(face.rect),
+    roll: Math.round(face.pose.roll),
+    yaw: Math.round(face.pose.yaw),
+    pitch: Math.round(face.pose.pitch),
+    blurness: face.quality.blurness,
+    blurriness: face.quality.blurness,
+    quality: face.quality.quality,
+    ...(face.livenessScore === undefined ? {} : { livenessScore: face.livenessScore }),
+  };
+}
+
+interface WireSearchHit {
+  group: Array<{ groupId: string }>;
+  searchScore: number;
+  faceToken: string;
+  imageId: string;
+  description: string;
+  name: string;
+  gender: string;
+  imageUrl: string;
+}
+
+function wireSearchHit(hit: SearchHit): WireSearchHit {
+  return {
+    group: hit.groupIds.map((groupId) => ({ groupId })),
+    searchScore: hit.score,
+    faceToken: hit.faceToken,
+    imageId: hit.imageId,
+    description: hit.description,
+    name: hit.name,
+    gender: hit.gender,
+    imageUrl: toDataUrl('jpeg', hit.crop),
+  };
+}
+
+const RANK_KEYS = ['top1', 'top2', 'top3', 'top4', 'top5'] as const;
+type RankKey = (typeof RANK_KEYS)[number];
+
+/** top1..top5 are always present; ranks without a hit are `{}`. */
+function rankedHits(hits: SearchHit[]): Record<RankKey, WireSearchHit | Record<string, never>> {
+  const entries = RANK_KEYS.map((key, rank) => {
+    const hit = hits[rank];
+    return [key, hit === undefined ? {} : wireSearchHit(hit)] as const;
+  });
+  return Object.fromEntries(entries) as Record<RankKey, WireSearchHit | Record<string, never>>;
+}
+
+export const recognitionRoutes: FastifyPluginAsync<RecognitionRoutesOptions> = async (app, { recognition }) => {
+  // 3.1
+  app.post('/api/face/compare', async (request) => {
+    const { image1, image2, livenessEnabled } = parseBody(compareBody, request.body);
+    const result = await recognition.compare({ image1, image2, liveness: livenessEnabled });
+    return success({
+      compareScore: result.score,
+      detectionResult1: wireDetectionResult(result.face1),
+      detectionResult2: wireDetectionResult(result.face2),
+    });
+  });
+
+  // 3.2
+  app.post('/api/face/search', async (request) => {
+    const { image, group, topN, livenessEnabled, featureUpload } = parseBody(searchBody, request.body);
+    const result = await recognition.search({
+      image,
+      groupIds: group,
+      topN,
+      liveness: livenessEnabled,
+      featureUpload,
+    });
+    return success({
+      detectionResult: wireDetectionResult(result.face),
+      ...rankedHits(result.hits.slice(0, topN)),
+      ...(result.feature === undefined ? {} : { feature: result.feature.vector, featureModel: result.feature.model }),
+    });
+  });
+};
