@@ -1,0 +1,102 @@
+/**
+ * Server configuration from the environment, validated once at start-up so a typo fails loudly
+ * (naming the variable) instead of surfacing as odd behaviour later.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './library/quality-gate.js';
+
+export interface VisageConfig {
+  port: number;
+  host: string;
+  /** Holds the SQLite database and the image files. */
+  dataDir: string;
+  /** Holds the .onnx models. */
+  modelDir: string;
+  /** Inference worker threads. */
+  threads: number;
+  /** Total number of groups, `default` included (api.md: 64). */
+  groupLimit: number;
+  /** Image-analysing requests in flight before new ones get 503. */
+  maxPendingAnalyses: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  quality: QualityThresholds;
+}
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Unset and empty variables take the default. */
+const orDefault = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined || text.trim() === '' ? fallback : text.trim()));
+
+const integerVar = (fallback: number, min: number, max: number) =>
+  orDefault(String(fallback))
+    .pipe(z.string().regex(/^\d+$/, 'expected a whole number'))
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const numberVar = (fallback: number) =>
+  orDefault(String(fallback))
+    .pipe(z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a number'))
+    .transform(Number);
+
+const quality = DEFAULT_QUALITY_THRESHOLDS;
+
+const environmentSchema = z.object({
+  PORT: integerVar(8080, 0, 65535),
+  HOST: orDefault('0.0.0.0'),
+  VISAGE_DATA: orDefault('./data'),
+  VISAGE_MODELS: orDefault('./models'),
+  VISAGE_THREADS: integerVar(availableParallelism(), 1, 256),
+  VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
+  VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
+  VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  VISAGE_QUALITY_MAX_YAW: numberVar(quality.maxYaw),
+  VISAGE_QUALITY_MAX_PITCH: numberVar(quality.maxPitch),
+  VISAGE_QUALITY_MAX_BLURNESS: numberVar(quality.maxBlurness),
+  VISAGE_QUALITY_MIN_BRIGHTNESS: numberVar(quality.minBrightness),
+  VISAGE_QUALITY_MAX_BRIGHTNESS: numberVar(quality.maxBrightness),
+  VISAGE_QUALITY_MIN_CONTRAST: numberVar(quality.minContrast),
+  VISAGE_QUALITY_MIN_FACE_SIZE: numberVar(quality.minFaceSize),
+});
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): VisageConfig {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '?');
+        return `${variable}=${JSON.stringify(environment[variable] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: resolve(env.VISAGE_DATA),
+    modelDir: resolve(env.VISAGE_MODELS),
+    threads: env.VISAGE_THREADS,
+    groupLimit: env.VISAGE_GROUP_LIMIT,
+    maxPendingAnalyses: env.VISAGE_MAX_PENDING,
+    logLevel: env.VISAGE_LOG_LEVEL,
+    quality: {
+      maxYaw: env.VISAGE_QUALITY_MAX_YAW,
+      maxPitch: env.VISAGE_QUALITY_MAX_PITCH,
+      maxBlurness: env.VISAGE_QUALITY_MAX_BLURNESS,
+      minBrightness: env.VISAGE_QUALITY_MIN_BRIGHTNESS,
+      maxBrightness: env.VISAGE_QUALITY_MAX_BRIGHTNESS,
+      minContrast: env.VISAGE_QUALITY_MIN_CONTRAST,
+      minFaceSize: env.VISAGE_QUALITY_MIN_FACE_SIZE,
+    },
+  };
+}
