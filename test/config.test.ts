@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { DEFAULT_QUALITY_THRESHOLDS } from '../src/library/quality-gate.js';
+
+describe('configuration from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config, {
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: resolve('./data'),
+      modelDir: resolve('./models'),
+      threads: availableParallelism(),
+      groupLimit: 64,
+      maxPendingAnalyses: 64,
+      logLevel: 'info',
+      quality: { ...DEFAULT_QUALITY_THRESHOLDS },
+    });
+  });
+
+  it('reads every variable; empty means default', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      VISAGE_DATA: '/srv/visage',
+      VISAGE_MODELS: '',
+      VISAGE_THREADS: '3',
+      VISAGE_GROUP_LIMIT: '10',
+      VISAGE_MAX_PENDING: '5',
+      VISAGE_LOG_LEVEL: 'warn',
+      VISAGE_QUALITY_MAX_YAW: '30.5',
+      VISAGE_QUALITY_MIN_FACE_SIZE: '64',
+    });
+    assert.equal(config.port, 9000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, '/srv/visage');
+    assert.equal(config.modelDir, resolve('./models'));
+    assert.equal(config.threads, 3);
+    assert.equal(config.groupLimit, 10);
+    assert.equal(config.maxPendingAnalyses, 5);
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.quality.maxYaw, 30.5);
+    assert.equal(config.quality.minFaceSize, 64);
+  });
+
+  it('names every bad variable in one start-up error', () => {
+    assert.throws(
+      () => loadConfig({ PORT: '80a', VISAGE_THREADS: '0', VISAGE_LOG_LEVEL: 'loud', VISAGE_QUALITY_MAX_BLURNESS: 'high' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS']) {
+          assert.match(error.message, new RegExp(`${variable}=`));
+        }
+        return true;
+      },
+    );
+  });
+});
