@@ -23,11 +23,17 @@ export function bestThreshold(pairs: ScoredPair[]): number {
 }
 
 /** Genuine accept rate at the threshold where at most `far` of the impostor scores are accepted. */
-export function tarAtFar(genuine: number[], impostor: number[], far: number): { tar: number; threshold: number } {
-  const sorted = [...impostor].sort((a, b) => b - a);
-  const allowed = Math.floor(far * sorted.length);
-  // Accept scores strictly above the (allowed+1)-th highest impostor score.
-  const threshold = sorted[allowed] ?? -Infinity;
+export function tarAtFar(genuine: number[], ascendingImpostor: Float32Array, far: number): { tar: number; threshold: number } {
+  const threshold = impostorQuantile(ascendingImpostor, far);
   const tar = genuine.filter((g) => g > threshold).length / genuine.length;
   return { tar, threshold };
+}
+
+/**
+ * The cosine above which a fraction `far` of impostor scores lies: the (far·N + 1)-th highest score, so
+ * accepting scores strictly above it accepts at most far·N impostors. `ascending` must be sorted.
+ */
+export function impostorQuantile(ascending: Float32Array, far: number): number {
+  const allowed = Math.floor(far * ascending.length);
+  return ascending[ascending.length - 1 - allowed] ?? -Infinity;
 }

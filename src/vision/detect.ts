@@ -23,8 +23,13 @@ export interface Detection {
 }
 
 export interface DetectorOptions {
-  /** Minimum face probability. */
+  /** Minimum face probability in the whole-image pass. */
   threshold: number;
+  /**
+   * Minimum face probability in the tiled pass. Higher: tiles show the network texture at a scale it
+   * mistakes for faces (hair, fabric; up to 0.95 on CompreFace's samples), while real faces there score ≥ 0.97.
+   */
+  tileThreshold: number;
   /** IoU above which the weaker of two boxes is dropped. */
   nmsIou: number;
   /** Images whose longer side exceeds this get the tiled second pass. */
@@ -34,7 +39,8 @@ export interface DetectorOptions {
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
-  threshold: 0.7,
+  threshold: 0.8,
+  tileThreshold: 0.97,
   nmsIou: 0.4,
   tileAbove: 800,
   tileSize: 720,
@@ -88,7 +94,7 @@ export class FaceDetector {
     const detections: Detection[] = [];
     for (let i = 0; i < scores.length / 2; i++) {
       const score = scores[i * 2 + 1]!;
-      if (score < this.options.threshold) continue;
+      if (score < (partial ? this.options.tileThreshold : this.options.threshold)) continue;
       const x1 = region.x + boxes[i * 4]! * region.w;
       const y1 = region.y + boxes[i * 4 + 1]! * region.h;
       const x2 = region.x + boxes[i * 4 + 2]! * region.w;

@@ -52,7 +52,7 @@ export class FacePipeline {
 
   async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const { format, raster } = await decodeImage(bytes);
-    const detections = (await this.detector.detect(raster)).sort((a, b) => boxArea(b) - boxArea(a));
+    const detections = (await this.detector.detect(raster)).sort((a, b) => prominence(b, raster) - prominence(a, raster));
     const faces: AnalyzedFace[] = [];
     for (const detection of detections.slice(0, options.maxFaces ?? detections.length)) {
       faces.push(await this.analyzeFace(raster, detection, options));
@@ -80,8 +80,17 @@ export class FacePipeline {
   }
 }
 
-function boxArea(d: Detection): number {
-  return (d.x2 - d.x1) * (d.y2 - d.y1);
+/**
+ * How much a face is "the subject" of the photo: its area, weighted down linearly with its centre's distance
+ * from the image centre (0 at the centre … 1 at a corner). Among faces of similar size the central one comes
+ * first; an edge face must be several times larger to win. Measured on LFW View 1, where the subject is centred
+ * and a third of the errors were a neighbour's face chosen by area alone.
+ */
+export function prominence(d: Detection, image: { width: number; height: number }): number {
+  const dx = (d.x1 + d.x2) / 2 - image.width / 2;
+  const dy = (d.y1 + d.y2) / 2 - image.height / 2;
+  const offCentre = Math.hypot(dx, dy) / Math.hypot(image.width / 2, image.height / 2);
+  return (d.x2 - d.x1) * (d.y2 - d.y1) * (1 - offCentre);
 }
 
 /** The face with some context, square, at most CROP_MAX px: what the API returns as a face image. */

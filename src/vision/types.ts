@@ -50,7 +50,7 @@ export interface AnalyzedImage {
   format: ImageFormat;
   width: number;
   height: number;
-  /** Largest face first. */
+  /** Most prominent face first: area weighted by closeness to the image centre (pipeline.ts, `prominence`). */
   faces: AnalyzedFace[];
 }
 
@@ -59,7 +59,7 @@ export interface AnalyzeOptions {
   liveness?: boolean;
   /** Encode a JPEG crop of each face. */
   crops?: boolean;
-  /** Analyse at most this many faces (largest first); detection still sees all. */
+  /** Analyse at most this many faces (most prominent first); detection still sees all. */
   maxFaces?: number;
 }
 
