@@ -88,8 +88,8 @@ describe('faces (api.md section 1)', () => {
     });
 
     it('accepts PNG without the data-URL prefix and keeps the original in its own format (1.6)', async () => {
-      const png = await toPng(samplePhoto(2), 1280);
-      const data = expectSuccess(await register(png.toString('base64'), { description: 'sample2.png' }));
+      const png = await toPng(samplePhoto(6), 1280);
+      const data = expectSuccess(await register(png.toString('base64'), { description: 'sample6.png' }));
       const image = expectSuccess(await api.call<ImageDetail>('GET', `/api/faces/image/${data.imageId}`));
       const original = fromDataUrl(image.image);
       assert.equal(original.mime, 'image/png');
