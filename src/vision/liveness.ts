@@ -11,7 +11,7 @@ import { cropResize, toTensorData, type Raster } from './raster.js';
 const SIZE = 128;
 const CONTEXT = 2.7;
 /** Index of the "live" class among the model's two outputs (measured on liveness-dev). */
-const LIVE_CLASS = 1;
+const LIVE_CLASS = 0;
 
 export class LivenessModel {
   constructor(private readonly model: Model) {}
