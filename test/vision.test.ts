@@ -1,0 +1,149 @@
+/**
+ * The vision pipeline on real photos (the demo group photos of @vladmandic/face-api): decoding and its
+ * limits, detection, alignment geometry, embeddings, and the calibrated score scale.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { VisageError } from '../src/errors.js';
+import { loadScoreScale } from '../src/recognition/calibration.js';
+import { similarity } from '../src/vision/align.js';
+import { decodeImage } from '../src/vision/decode.js';
+import { cosine } from '../src/vision/embed.js';
+import { createFaceAnalyzer } from '../src/vision/pool.js';
+import type { FaceAnalyzer } from '../src/vision/types.js';
+import { encodeBmp24, samplePhoto } from './helpers/images.js';
+
+async function rejectsImage(promise: Promise<unknown>, reason: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof VisageError);
+    assert.equal(error.message, `IMAGE_INVALID:${reason}`);
+    return true;
+  });
+}
+
+describe('decode', () => {
+  it('reads BMP pixel for pixel like the PNG it was made from', async () => {
+    const { data, info } = await sharp(samplePhoto(6)).resize(320).raw().toBuffer({ resolveWithObject: true });
+    const bmp = encodeBmp24(data, info.width, info.height);
+    const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toBuffer();
+    const fromBmp = await decodeImage(bmp);
+    const fromPng = await decodeImage(png);
+    assert.equal(fromBmp.format, 'bmp');
+    assert.equal(fromPng.format, 'png');
+    assert.deepEqual([fromBmp.raster.width, fromBmp.raster.height], [info.width, info.height]);
+    assert.deepEqual(Buffer.from(fromBmp.raster.data), Buffer.from(fromPng.raster.data));
+  });
+
+  it('applies EXIF orientation', async () => {
+    const rotated = await sharp(samplePhoto(6)).resize(400).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const meta = await sharp(rotated).metadata();
+    const { raster } = await decodeImage(rotated);
+    // Orientation 6 means "rotate 90° clockwise to display": the decoded raster is the displayed, upright one.
+    assert.equal(raster.width, meta.height);
+    assert.equal(raster.height, meta.width);
+  });
+
+  it('refuses what the spec does not accept, from the header, before decoding pixels', async () => {
+    await rejectsImage(decodeImage(new Uint8Array()), 'EMPTY');
+    await rejectsImage(decodeImage(await sharp(samplePhoto(1)).resize(300).gif().toBuffer()), 'UNSUPPORTED_FORMAT');
+    await rejectsImage(decodeImage(await sharp(samplePhoto(1)).resize(300).tiff().toBuffer()), 'UNSUPPORTED_FORMAT');
+    await rejectsImage(decodeImage(await sharp(samplePhoto(1)).resize(99, 150, { fit: 'fill' }).png().toBuffer()), 'TOO_SMALL');
+    await rejectsImage(decodeImage(samplePhoto(1).subarray(0, 3000)), 'CORRUPT');
+    // A 10000×10000 PNG of one colour is well under 1 MB: refused by its header, never inflated.
+    const bomb = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#000' } }).png().toBuffer();
+    assert.ok(bomb.length < 1_000_000);
+    await rejectsImage(decodeImage(bomb), 'TOO_BIG_DIMENSIONS');
+    // 4096×2160 is allowed in either orientation; beyond it is not.
+    const tall = await sharp({ create: { width: 2160, height: 4096, channels: 3, background: '#444' } }).jpeg().toBuffer();
+    assert.equal((await decodeImage(tall)).raster.height, 4096);
+    const wide = await sharp({ create: { width: 4097, height: 1000, channels: 3, background: '#444' } }).jpeg().toBuffer();
+    await rejectsImage(decodeImage(wide), 'TOO_BIG_DIMENSIONS');
+  });
+});
+
+describe('alignment geometry', () => {
+  it('recovers a known similarity transform exactly', () => {
+    const from: Array<[number, number]> = [[10, 20], [50, 22], [30, 40], [15, 60], [45, 61]];
+    const [scale, angle, tx, ty] = [1.7, 0.3, 12, -7];
+    const a = scale * Math.cos(angle);
+    const b = scale * Math.sin(angle);
+    const to = from.map(([x, y]) => [a * x - b * y + tx, b * x + a * y + ty] as [number, number]);
+    const m = similarity(from, to);
+    for (const [i, expected] of [a, -b, tx, b, a, ty].entries()) assert.ok(Math.abs(m[i]! - expected) < 1e-9);
+  });
+});
+
+describe('score scale', () => {
+  const scale = loadScoreScale();
+  it('is monotone in cosine, 0..100, with identical faces at 100', () => {
+    let previous = -1;
+    for (let c = -1; c <= 1.0001; c += 0.01) {
+      const s = scale.fromCosine(c);
+      assert.ok(s >= previous && s >= 0 && s <= 100);
+      previous = s;
+    }
+    assert.equal(scale.fromCosine(1), 100);
+  });
+  it('puts 60/70/80 at false-accept rates 1e-2/1e-3/1e-4, and inverts', () => {
+    for (const [score, far] of [[60, 1e-2], [70, 1e-3], [80, 1e-4]] as const) {
+      assert.ok(Math.abs(scale.falseAcceptRate(score) / far - 1) < 1e-9);
+      assert.ok(Math.abs(scale.fromCosine(scale.toCosine(score)) - score) < 1e-9);
+    }
+  });
+});
+
+describe('pipeline on real photos', () => {
+  let analyzer: FaceAnalyzer;
+  before(async () => {
+    analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
+  });
+  after(() => analyzer.close());
+
+  it('finds every person in the demo group photos, with pose, quality and a unit embedding', async () => {
+    // Counted by eye: the people whose faces are visible in each demo photo.
+    const expected = { 1: 3, 6: 4 } as const;
+    for (const [sample, count] of Object.entries(expected)) {
+      const result = await analyzer.analyze(samplePhoto(Number(sample) as 1 | 6), { crops: true });
+      assert.equal(result.faces.length, count, `sample${sample}`);
+      for (const face of result.faces) {
+        assert.ok(face.rect.right - face.rect.left > 100);
+        assert.ok(Math.abs(face.pose.yaw) < 60 && Math.abs(face.pose.roll) < 60);
+        assert.ok(face.quality.quality > 0 && face.quality.quality <= 1);
+        assert.ok(face.quality.blurness >= 0 && face.quality.blurness <= 100);
+        assert.ok(Math.abs(Math.hypot(...face.embedding) - 1) < 1e-4);
+        const crop = await sharp(face.crop!).metadata();
+        assert.equal(crop.format, 'jpeg');
+      }
+    }
+  });
+
+  it('finds no face in a picture without one', async () => {
+    const landscape = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#6a8' } }).jpeg().toBuffer();
+    assert.equal((await analyzer.analyze(landscape)).faces.length, 0);
+  });
+
+  it('gives one person a higher similarity across re-encodings than two different people', async () => {
+    const people = (await analyzer.analyze(samplePhoto(6))).faces;
+    const smaller = (await analyzer.analyze(await sharp(samplePhoto(6)).resize(1200).jpeg({ quality: 80 }).toBuffer())).faces;
+    const scale = loadScoreScale();
+    for (const face of people) {
+      // The same face in the re-encoded photo is the one whose box centre is nearest, scaled.
+      const k = 1200 / 1920;
+      const twin = smaller.reduce((best, f) =>
+        Math.hypot(f.rect.left - face.rect.left * k, f.rect.top - face.rect.top * k) <
+        Math.hypot(best.rect.left - face.rect.left * k, best.rect.top - face.rect.top * k) ? f : best);
+      assert.ok(scale.fromCosine(cosine(face.embedding, twin.embedding)) >= 90, 'same person, re-encoded');
+      for (const other of people) {
+        if (other !== face) assert.ok(scale.fromCosine(cosine(face.embedding, other.embedding)) < 70, 'two people');
+      }
+    }
+  });
+
+  it('reports liveness only when asked, as 0..100', async () => {
+    const plain = (await analyzer.analyze(samplePhoto(6), { maxFaces: 1 })).faces[0]!;
+    assert.equal(plain.livenessScore, undefined);
+    const live = (await analyzer.analyze(samplePhoto(6), { maxFaces: 1, liveness: true })).faces[0]!;
+    assert.ok(live.livenessScore! >= 0 && live.livenessScore! <= 100);
+  });
+});
