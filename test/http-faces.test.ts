@@ -66,7 +66,7 @@ describe('faces (api.md section 1)', () => {
     api.call<Registered>('POST', '/api/faces', { image, description: '', imageMd5: '', name: '', gender: '', ...fields });
 
   describe('1.1 register', () => {
-    it('registers the largest face of a JPEG data URL; imageId is the md5 of the bytes', async () => {
+    it('registers the most prominent face of a JPEG data URL; imageId is the md5 of the bytes', async () => {
       const photo = samplePhoto(1);
       const data = expectSuccess(await register(dataUrl(photo), { description: 'sample1.jpg', name: 'Ann', gender: 'female' }));
       assert.ok(Number.isInteger(data.id) && data.id > 0);
@@ -74,7 +74,7 @@ describe('faces (api.md section 1)', () => {
       assert.equal(data.imageId.length, 24);
       assert.match(data.faceToken, FACE_TOKEN);
       assertIntegerRect(data.rect, 1920, 1280);
-      // The largest of the three faces: well over 100 px wide in a 1920-px photo.
+      // The main face of the three: well over 100 px wide in a 1920-px photo.
       assert.ok(data.rect.right - data.rect.left > 150, JSON.stringify(data.rect));
     });
 

@@ -69,10 +69,10 @@ function hits(data: SearchData): Hit[] {
 
 describe('recognition (api.md section 3)', () => {
   let api: TestApp;
-  /** The largest face of sample5, registered twice (imageMd5 `ann`, `ann-copy`), bound to `staff`. */
+  /** The main (most prominent) face of sample5, registered twice (imageMd5 `ann`, `ann-copy`), bound to `staff`. */
   let ann: Registered;
   let annCopy: Registered;
-  /** The largest face of sample3, bound to `others`. */
+  /** The main (most prominent) face of sample3, bound to `others`. */
   let bea: Registered;
   /** Portraits cut around those faces and scaled down: the same people in other pixels. */
   let annPortrait: string;

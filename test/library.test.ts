@@ -1,6 +1,6 @@
 /**
  * The section 1 and 2 services over a real SQLite store, a real index and the real analyzer on the
- * face-api demo photos (group photos; registration takes the largest face).
+ * face-api demo photos (group photos; registration takes the most prominent face).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -84,14 +84,14 @@ describe('identifiers', () => {
 });
 
 describe('faces (section 1)', () => {
-  it('registers the largest face, binds it to default, and reads face and image back', () =>
+  it('registers the most prominent face, binds it to default, and reads face and image back', () =>
     withLibrary(async (fixture) => {
       const image = photo(1);
-      const largest = (await analyzer.analyze(image)).faces[0]!;
+      const mainFace = (await analyzer.analyze(image)).faces[0]!;
       const registered = await register(fixture, image);
       assert.equal(registered.imageId, imageIdFor('', image));
       assert.match(registered.faceToken, /^[A-Za-z0-9_-]{24}$/);
-      assert.deepEqual(registered.rect, largest.rect);
+      assert.deepEqual(registered.rect, mainFace.rect);
 
       const face = await fixture.library.faces.getFace(registered.faceToken);
       assert.equal(face.id, registered.id);
@@ -108,7 +108,7 @@ describe('faces (section 1)', () => {
       assert.equal(fixture.index.size, 1);
       assert.deepEqual(fixture.index.groupsOf(registered.faceToken), ['default']);
       // The stored embedding is the one the index holds: it finds itself.
-      const [self] = fixture.index.search(largest.embedding, { groups: ['default'], limit: 1 });
+      const [self] = fixture.index.search(mainFace.embedding, { groups: ['default'], limit: 1 });
       assert.equal(self?.faceToken, registered.faceToken);
     }));
 
@@ -130,15 +130,15 @@ describe('faces (section 1)', () => {
   const strictYaw = { ...DEFAULT_QUALITY_THRESHOLDS, maxYaw: 15 };
   it('refuses a face turned beyond the configured limit: BAD_QUALITY:ANGLE with the measured values', () =>
     withLibrary(async (fixture) => {
-      const largest = (await analyzer.analyze(photo(4))).faces[0]!;
-      assert.ok(Math.abs(largest.pose.yaw) > strictYaw.maxYaw, `sample4's main face has yaw ${largest.pose.yaw}`);
-      const reasons = qualityFailures(largest, strictYaw);
+      const mainFace = (await analyzer.analyze(photo(4))).faces[0]!;
+      assert.ok(Math.abs(mainFace.pose.yaw) > strictYaw.maxYaw, `sample4's main face has yaw ${mainFace.pose.yaw}`);
+      const reasons = qualityFailures(mainFace, strictYaw);
       assert.ok(reasons.includes('ANGLE'));
       await assert.rejects(register(fixture, photo(4)), (error: unknown) => {
         assert.ok(error instanceof VisageError);
         assert.equal(error.message, `BAD_QUALITY:${reasons.join(',')}`);
-        assert.equal(error.data.yaw, largest.pose.yaw);
-        assert.equal(error.data.faceSize, largest.quality.faceSize);
+        assert.equal(error.data.yaw, mainFace.pose.yaw);
+        assert.equal(error.data.faceSize, mainFace.quality.faceSize);
         return true;
       });
       assert.equal((await fixture.library.faces.list({ offset: 0, size: 10 })).total, 0);

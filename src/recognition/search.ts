@@ -1,4 +1,4 @@
-/** 3.2: 1:N search of the largest face of an image in the given groups. */
+/** 3.2: 1:N search of the most prominent face of an image in the given groups. */
 import { VisageError } from '../errors.js';
 import type { VectorIndex } from '../index/vector-index.js';
 import type { GroupRecord, Store } from '../store/store.js';
