@@ -82,11 +82,21 @@ describe('errors and the envelope', () => {
     expectError(twoImages, Code.IMAGE_INVALID, 'IMAGE_INVALID:TOO_LARGE');
   });
 
+  it('answers path ids of any length with the not-exist code, never a 500', async () => {
+    for (const length of [33, 101, 5000]) {
+      const id = 'x'.repeat(length);
+      expectError(await api.call('GET', `/api/faces/faceToken/${id}`), Code.FACE_TOKEN_NOT_EXIST, 'FACE_TOKEN_NOT_EXIST');
+      expectError(await api.call('GET', `/api/faces/image/${id}`), Code.IMAGE_ID_NOT_EXIST, 'IMAGE_ID_NOT_EXIST');
+      expectError(await api.call('GET', `/api/faceGroups/${id}`), Code.GROUP_ID_NOT_EXIST, 'GROUP_ID_NOT_EXIST');
+    }
+  });
+
   it('answers a body that is not a JSON object with INVALID_PARAM:body', async () => {
     const bodies: Array<[string, string]> = [
       ['{"groupId": "x", ', 'application/json'],
       ['[1, 2]', 'application/json'],
       ['"text"', 'application/json'],
+      ['null', 'application/json'],
       ['42', 'text/plain'],
       ['groupId=x&groupName=y', 'application/x-www-form-urlencoded'],
       ['--boundary\r\n', 'multipart/form-data; boundary=boundary'],
@@ -172,6 +182,14 @@ describe('errors and the envelope', () => {
     const malformed = await fetch(`${address}/api/face/search`, { method: 'POST', body: '{oops' });
     assert.equal(malformed.status, 400);
     assert.deepEqual(await malformed.json(), { code: 100001, msg: 'INVALID_PARAM:body', data: {} });
+
+    // A body over the limit: fetch streams it without waiting for 100-continue, so the server must read it
+    // before answering, or the client gets a broken pipe instead of the 413 envelope.
+    for (const megabytes of [13, 13, 13, 40]) {
+      const tooBig = await fetch(`${address}/api/faces`, { method: 'POST', body: JSON.stringify({ image: 'A'.repeat(megabytes * 1024 * 1024) }) });
+      assert.equal(tooBig.status, 413);
+      assert.deepEqual(await tooBig.json(), { code: 413, msg: 'BODY_TOO_LARGE', data: {} });
+    }
   });
 });
 

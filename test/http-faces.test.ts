@@ -66,7 +66,7 @@ describe('faces (api.md section 1)', () => {
     api.call<Registered>('POST', '/api/faces', { image, description: '', imageMd5: '', name: '', gender: '', ...fields });
 
   describe('1.1 register', () => {
-    it('registers the most prominent face of a JPEG data URL; imageId is the md5 of the bytes', async () => {
+    it('registers the largest face of a JPEG data URL; imageId is the md5 of the bytes', async () => {
       const photo = samplePhoto(1);
       const data = expectSuccess(await register(dataUrl(photo), { description: 'sample1.jpg', name: 'Ann', gender: 'female' }));
       assert.ok(Number.isInteger(data.id) && data.id > 0);

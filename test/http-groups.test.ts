@@ -84,9 +84,9 @@ describe('groups (api.md section 2)', () => {
 
   it('2.2 creates groups with defaults (type "", score 80) and the given values', async () => {
     expectSuccess(await createGroup({ groupId: 'staff', groupName: '员工' }));
-    expectSuccess(await createGroup({ groupId: 'vip', groupName: 'VIP', groupType: '白名单', groupScore: 90.5 }));
+    expectSuccess(await createGroup({ groupId: 'vip', groupName: 'VIP', groupType: '白名单', groupScore: 90 }));
     assert.deepEqual(await group('staff'), { groupId: 'staff', groupType: '', groupName: '员工', groupScore: 80, groupFaces: 0 });
-    assert.deepEqual(await group('vip'), { groupId: 'vip', groupType: '白名单', groupName: 'VIP', groupScore: 90.5, groupFaces: 0 });
+    assert.deepEqual(await group('vip'), { groupId: 'vip', groupType: '白名单', groupName: 'VIP', groupScore: 90, groupFaces: 0 });
   });
 
   it('2.2 refuses an existing groupId (104310) or groupName (104300)', async () => {
@@ -106,6 +106,7 @@ describe('groups (api.md section 2)', () => {
       [{ groupId: 'g', groupName: 'n', groupScore: 101 }, 'groupScore'],
       [{ groupId: 'g', groupName: 'n', groupScore: -1 }, 'groupScore'],
       [{ groupId: 'g', groupName: 'n', groupScore: '80' }, 'groupScore'],
+      [{ groupId: 'g', groupName: 'n', groupScore: 80.5 }, 'groupScore'], // the original types it int
     ];
     for (const [body, field] of cases) expectError(await createGroup(body), Code.INVALID_PARAM, `INVALID_PARAM:${field}`);
     // Exactly at the limits.

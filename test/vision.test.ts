@@ -118,6 +118,30 @@ describe('pipeline on real photos', () => {
     }
   });
 
+  it('takes a clearly larger face as the main one even off-centre, and the central one among equals', async () => {
+    const photo = samplePhoto(6);
+    const face = (await analyzer.analyze(photo, { maxFaces: 1 })).faces[0]!.rect;
+    const side = Math.round((face.right - face.left) * 1.6);
+    const portrait = (size: number) =>
+      sharp(photo)
+        .extract({ left: Math.round(face.left - side * 0.2), top: Math.round(face.top - side * 0.2), width: side, height: side })
+        .resize(size, size)
+        .toBuffer();
+    const canvas = (faces: Array<{ input: Buffer; left: number; top: number }>) =>
+      sharp({ create: { width: 1600, height: 900, channels: 3, background: '#777' } }).composite(faces).jpeg().toBuffer();
+    const centre = (rect: { left: number; right: number }) => (rect.left + rect.right) / 2;
+
+    // 360 px at the left edge against 200 px in the middle: area ×3.2, the large one wins.
+    const unequal = await canvas([{ input: await portrait(360), left: 20, top: 40 }, { input: await portrait(200), left: 700, top: 350 }]);
+    const [first, second] = (await analyzer.analyze(unequal)).faces;
+    assert.ok(first && second && centre(first.rect) < 400 && centre(second.rect) > 700);
+
+    // Equal sizes: the one nearer the centre wins.
+    const equal = await canvas([{ input: await portrait(260), left: 20, top: 40 }, { input: await portrait(260), left: 640, top: 320 }]);
+    const main = (await analyzer.analyze(equal)).faces[0]!;
+    assert.ok(centre(main.rect) > 640, `main face centred at x=${centre(main.rect)}`);
+  });
+
   it('finds no face in a picture without one', async () => {
     const landscape = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#6a8' } }).jpeg().toBuffer();
     assert.equal((await analyzer.analyze(landscape)).faces.length, 0);

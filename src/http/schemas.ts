@@ -113,7 +113,7 @@ export const imageIdParams = z.object({ imageId: pathId });
 
 export const DEFAULT_GROUP_SCORE = 80;
 
-const groupScore = z.number().min(0).max(100).meta({ description: 'match threshold 0..100' });
+const groupScore = z.number().int().min(0).max(100).meta({ description: 'match threshold, an integer 0..100 (the original types it int)' });
 /**
  * Required means present; it may be "" (the original's own 2.1 example lists a created group with
  * an empty name), and empty names never conflict.

@@ -13,6 +13,13 @@ import { MALFORMED_BODY } from './schemas.js';
 
 /** Two 4 MB images in base64 (2 × 5.6 MB) plus the rest of the JSON. */
 export const DEFAULT_BODY_LIMIT = 12 * 1024 * 1024;
+/**
+ * An over-limit body is still read (and dropped) up to this size before the 413 goes out: a client that is
+ * still sending when the server closes gets a broken pipe instead of the envelope. Beyond it, we hang up.
+ */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** Longest path parameter the router matches; a longer id is answered by its route (not-exist), not a 500. */
+const MAX_PARAM_LENGTH = 16 * 1024;
 /** Image-analysing requests allowed in flight before new ones get 503 (each may hold a 12 MB body). */
 export const DEFAULT_MAX_PENDING_ANALYSES = 64;
 
@@ -36,10 +43,33 @@ function parseJsonLeniently(text: string): unknown {
   const json = text.replace(/^\uFEFF/, '');
   if (json.trim() === '') return undefined;
   try {
-    return JSON.parse(json) as unknown;
+    const value = JSON.parse(json) as unknown;
+    // Only an object can be a request body; `null`, arrays and scalars are not "absent fields".
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : MALFORMED_BODY;
   } catch {
     return MALFORMED_BODY;
   }
+}
+
+class BodyTooLargeError extends Error {
+  readonly statusCode = 413;
+  readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
+}
+
+/** Reads the whole body as UTF-8; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
+function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT) stream.emit('error', new BodyTooLargeError());
+      else chunks.length = 0;
+    });
+    stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    stream.on('error', reject);
+  });
 }
 
 function sendFailure(reply: FastifyReply, failure: FailureResponse): FastifyReply {
@@ -64,12 +94,18 @@ function installOverloadGuard(app: FastifyInstance, maxPending: number): void {
 }
 
 export function buildServer(dependencies: ServerDependencies): FastifyInstance {
+  const bodyLimit = dependencies.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger: dependencies.logger ?? false,
-    bodyLimit: dependencies.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // The body reader below enforces bodyLimit itself, so that it can drain before answering 413.
+    bodyLimit: DRAIN_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM_LENGTH },
     // Errors raised before routing (a URL with a broken %-escape) bypass setErrorHandler.
-    frameworkErrors: (error, _request, reply) => sendFailure(reply, failureFor(error)),
+    frameworkErrors: (error, request, reply) => {
+      const failure = failureFor(error);
+      if (failure.unexpected) request.log.error({ err: error }, 'request failed before routing');
+      return sendFailure(reply, failure);
+    },
   });
 
   // The API speaks JSON only. Old clients send it as text/plain, without a content type, or with a
@@ -79,8 +115,11 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
     delete request.raw.headers['content-type'];
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, parseJsonLeniently(typeof body === 'string' ? body : body.toString('utf8')));
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    readBody(payload, bodyLimit).then(
+      (text) => done(null, parseJsonLeniently(text)),
+      (error: Error) => done(error, undefined),
+    );
   });
 
   installOverloadGuard(app, dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES);

@@ -64,7 +64,7 @@ export interface ImageDetail {
 }
 
 export interface FaceLibrary {
-  /** 1.1: registers the most prominent face; binds it to `default`. */
+  /** 1.1: registers the largest face; binds it to `default`. */
   register(input: RegisterFaceInput): Promise<RegisteredFace>;
   /** 1.2: registration order. */
   list(page: PageRequest): Promise<FacePage>;

@@ -36,13 +36,20 @@ function interpolate(xs: readonly number[], ys: readonly number[], x: number): n
   return ys[ys.length - 1]!;
 }
 
+/**
+ * Two embeddings of the same pixels are the same vector, but their float32 dot product lands a few 1e-8 below
+ * 1: treat anything this close as identical, so an identical image scores exactly 100 (and a group threshold
+ * of 100 means "this very image").
+ */
+const IDENTICAL_COSINE = 1 - 1e-5;
+
 export function scoreScaleFrom(calibration: CalibrationTable): ScoreScale {
   const cosines = calibration.knots.map((k) => k.cosine);
   const scores = calibration.knots.map((k) => k.score);
   // FAR is interpolated on a log scale: knots are decades apart. Zero (above every impostor) is floored.
   const logFars = calibration.knots.map((k) => Math.log10(Math.max(k.far, 1e-12)));
   return {
-    fromCosine: (cosine) => interpolate(cosines, scores, cosine),
+    fromCosine: (cosine) => interpolate(cosines, scores, cosine >= IDENTICAL_COSINE ? 1 : cosine),
     toCosine: (score) => interpolate(scores, cosines, score),
     falseAcceptRate: (score) => 10 ** interpolate(scores, logFars, score),
   };
