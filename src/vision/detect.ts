@@ -7,7 +7,7 @@
  * anchor. Large images therefore get a second pass over overlapping tiles, and the two passes are merged.
  */
 import type { Model } from './onnx.js';
-import { cropResize, resizeArea, toTensorData, type Raster } from './raster.js';
+import { cropResize, resize, toTensorData, type Raster } from './raster.js';
 
 const INPUT_W = 320;
 const INPUT_H = 240;
@@ -48,7 +48,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   threshold: 0.8,
   tileThreshold: 0.97,
   verifyBelow: 0.995,
-  confirmThreshold: 0.9,
+  confirmThreshold: 0.7,
   nmsIou: 0.4,
   tileAbove: 800,
   tileSize: 720,
@@ -69,7 +69,7 @@ export class FaceDetector {
 
   async detect(image: Raster): Promise<Detection[]> {
     const whole = { x: 0, y: 0, w: image.width, h: image.height };
-    const found = await this.detectWindow(resizeArea(image, INPUT_W, INPUT_H), whole, image);
+    const found = await this.detectWindow(await resize(image, INPUT_W, INPUT_H), whole, image);
     if (Math.max(image.width, image.height) > this.options.tileAbove) found.push(...(await this.detectTiles(image)));
     const faces: Detection[] = [];
     for (const candidate of suppress(found, this.options.nmsIou)) {
@@ -116,7 +116,7 @@ export class FaceDetector {
    */
   private async detectTiles(image: Raster): Promise<Detection[]> {
     const scale = this.options.tileSize / INPUT_W;
-    const level = resizeArea(image, Math.max(INPUT_W, Math.round(image.width / scale)), Math.max(INPUT_H, Math.round(image.height / scale)));
+    const level = await resize(image, Math.max(INPUT_W, Math.round(image.width / scale)), Math.max(INPUT_H, Math.round(image.height / scale)));
     const sx = image.width / level.width;
     const sy = image.height / level.height;
     const found: Detection[] = [];
