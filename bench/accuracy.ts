@@ -5,7 +5,7 @@
  * "different". `--min-accuracy X` exits 1 when DevTest accuracy is below X (the CI gate).
  */
 import { cosine } from '../src/vision/embed.js';
-import { allImages, crossScores, embedAllCached, lfwAvailable, LFW_DIR, readPairs, type Pair } from './lfw.js';
+import { allImages, crossScores, embedAllCached, lfwAvailable, LFW_DIR, readPairs, type Pair } from './dataset.js';
 import { accuracyAt, bestThreshold, tarAtFar, type ScoredPair } from './metrics.js';
 
 const minIndex = process.argv.indexOf('--min-accuracy');

@@ -10,7 +10,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { allImages, lfwAvailable } from './lfw.js';
+import { allImages, lfwAvailable } from './dataset.js';
 
 const runsIndex = process.argv.indexOf('--runs');
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 40;

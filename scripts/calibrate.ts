@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allImages, crossScores, embedAllCached, lfwAvailable, LFW_DIR } from '../bench/lfw.js';
+import { allImages, crossScores, embedAllCached, lfwAvailable, LFW_DIR } from '../bench/dataset.js';
 import { impostorQuantile } from '../bench/metrics.js';
 import type { CalibrationKnot, CalibrationTable } from '../src/recognition/calibration.js';
 
