@@ -58,5 +58,3 @@ export function scoreScaleFrom(calibration: CalibrationTable): ScoreScale {
 export function loadScoreScale(): ScoreScale {
   return scoreScaleFrom(table as CalibrationTable);
 }
-
-export const calibrationModel: string = table.model;

@@ -19,7 +19,7 @@ const mean = (points: number[], indices: number[], axis: 0 | 1): number =>
   indices.reduce((sum, i) => sum + points[i * 2 + axis]!, 0) / indices.length;
 
 /** The five alignment points from 68-point landmarks (iBUG numbering, 0-based). */
-export function fivePoints(landmarks: number[]): Array<[number, number]> {
+function fivePoints(landmarks: number[]): Array<[number, number]> {
   const groups = [
     [37, 38, 40, 41], // left eye lids
     [43, 44, 46, 47], // right eye lids

@@ -9,9 +9,9 @@ import { decodeBmp, readBmpHeader } from './bmp.js';
 import type { Raster } from './raster.js';
 import type { ImageFormat } from './types.js';
 
-export const IMAGE_LIMITS = { minSide: 100, maxLong: 4096, maxShort: 2160 } as const;
+const IMAGE_LIMITS = { minSide: 100, maxLong: 4096, maxShort: 2160 } as const;
 
-export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
+function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   const b = bytes;
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';

@@ -7,7 +7,7 @@
  * anchor. Large images therefore get a second pass over overlapping tiles, and the two passes are merged.
  */
 import type { Model } from './onnx.js';
-import { cropResize, resize, toTensorData, type Raster } from './raster.js';
+import { cropResize, resize, toTensorData, type Box, type Raster } from './raster.js';
 
 const INPUT_W = 320;
 const INPUT_H = 240;
@@ -53,13 +53,6 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   tileAbove: 800,
   tileSize: 720,
 };
-
-interface Region {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
 
 export class FaceDetector {
   constructor(
@@ -130,7 +123,7 @@ export class FaceDetector {
   }
 
   /** Runs the network on one 320×240 window that shows `region` of `image`; boxes come back in image pixels. */
-  private async detectWindow(window: Raster, region: Region, image: Raster): Promise<Detection[]> {
+  private async detectWindow(window: Raster, region: Box, image: Raster): Promise<Detection[]> {
     const out = await this.model.run(toTensorData(window, 'rgb', MEAN, STD), [1, 3, INPUT_H, INPUT_W]);
     const scores = out['scores']!;
     const boxes = out['boxes']!;
@@ -158,7 +151,7 @@ export class FaceDetector {
   }
 }
 
-function touchesInnerEdge(box: { x1: number; y1: number; x2: number; y2: number }, region: Region, image: Raster): boolean {
+function touchesInnerEdge(box: { x1: number; y1: number; x2: number; y2: number }, region: Box, image: Raster): boolean {
   const margin = 0.01 * region.w;
   return (
     (box.x1 <= region.x + margin && region.x > 0) ||

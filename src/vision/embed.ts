@@ -21,7 +21,7 @@ export class Embedder {
   }
 }
 
-export function normalize(v: Float32Array): Float32Array {
+function normalize(v: Float32Array): Float32Array {
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
   const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;

@@ -1,12 +1,6 @@
 /** Face-box geometry shared by the models that crop around a detection. */
 import type { Detection } from './detect.js';
-
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Box } from './raster.js';
 
 /** A square box of side `scale` × the detection's longer side, on the detection's centre. */
 export function squareAround(d: Detection, scale: number): Box {

@@ -6,7 +6,7 @@
 import type { Detection } from './detect.js';
 import type { Model } from './onnx.js';
 import { softmax } from './pose.js';
-import { cropResize, toTensorData, type Raster } from './raster.js';
+import { cropResize, toTensorData, type Box, type Raster } from './raster.js';
 
 const SIZE = 128;
 const CONTEXT = 2.7;
@@ -24,7 +24,7 @@ export class LivenessModel {
 }
 
 /** The model was trained on the face with 2.7× context; near the border the context shrinks instead of padding. */
-function contextBox(image: Raster, face: Detection): { x: number; y: number; w: number; h: number } {
+function contextBox(image: Raster, face: Detection): Box {
   const bw = face.x2 - face.x1;
   const bh = face.y2 - face.y1;
   const scale = Math.min((image.height - 1) / bh, (image.width - 1) / bw, CONTEXT);

@@ -10,7 +10,7 @@ import type { FaceQuality, Pose } from './types.js';
 const SHARP = 1500;
 const BLURRED = 15;
 
-export function laplacianVariance(gray: Float32Array, width: number, height: number): number {
+function laplacianVariance(gray: Float32Array, width: number, height: number): number {
   let sum = 0;
   let sumSq = 0;
   let n = 0;
@@ -27,7 +27,7 @@ export function laplacianVariance(gray: Float32Array, width: number, height: num
   return sumSq / n - mean * mean;
 }
 
-export function blurnessFromVariance(variance: number): number {
+function blurnessFromVariance(variance: number): number {
   const t = (Math.log(SHARP) - Math.log(Math.max(variance, 1e-6))) / (Math.log(SHARP) - Math.log(BLURRED));
   return Math.min(100, Math.max(0, t * 100));
 }

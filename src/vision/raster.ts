@@ -11,13 +11,21 @@ export interface Raster {
   data: Uint8Array;
 }
 
+/** An axis-aligned region of a raster, in pixels (fractional allowed). */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 /**
  * A 2×3 affine map from output pixel index (x, y) to source pixel coordinates, as OpenCV's warpAffine uses
  * it (integer coordinates are pixel centres): [a, b, c, d, e, f] → (a·x + b·y + c, d·x + e·y + f).
  */
 export type Affine = readonly [number, number, number, number, number, number];
 
-export function createRaster(width: number, height: number): Raster {
+function createRaster(width: number, height: number): Raster {
   return { width, height, data: new Uint8Array(width * height * 3) };
 }
 
@@ -91,14 +99,14 @@ export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: 
  * The affine map that stretches the axis-aligned box (x, y, w, h) of the source onto an outW × outH raster,
  * edges onto edges (the half-pixel convention of cv.resize, so centres shift by half a pixel of each scale).
  */
-export function boxToSource(x: number, y: number, w: number, h: number, outW: number, outH: number): Affine {
+function boxToSource(x: number, y: number, w: number, h: number, outW: number, outH: number): Affine {
   const sx = w / outW;
   const sy = h / outH;
   return [sx, 0, x + 0.5 * sx - 0.5, 0, sy, y + 0.5 * sy - 0.5];
 }
 
 /** Crop-and-resize of an axis-aligned box: the common case of sampleAffine. */
-export function cropResize(src: Raster, box: { x: number; y: number; w: number; h: number }, outW: number, outH: number): Raster {
+export function cropResize(src: Raster, box: Box, outW: number, outH: number): Raster {
   return sampleAffine(src, boxToSource(box.x, box.y, box.w, box.h, outW, outH), outW, outH);
 }
 
