@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { Code, expectError, expectSuccess, startTestApp, type TestApp } from './helpers/http-app.js';
+import { Code, expectError, expectSuccess, startTestApp, type FacePage, type ListedFace, type TestApp } from './helpers/http-app.js';
 import { computedImageId, dataUrl, fromDataUrl, gradientImage, samplePhoto, toBmp, toPng } from './helpers/images.js';
 
 interface WireRect {
@@ -17,20 +17,10 @@ interface Registered {
   faceToken: string;
   rect: WireRect;
 }
-interface FaceRow {
+interface FaceRow extends ListedFace {
   id: number;
-  imageId: string;
-  imgId: string;
-  imgeld: string;
-  faceToken: string;
-  description: string;
-  name: string;
-  gender: string;
 }
-interface FaceList {
-  totalFaces: number;
-  face: FaceRow[];
-}
+type FaceList = FacePage<FaceRow>;
 interface FaceDetail {
   imageId: string;
   description: string;

@@ -1,7 +1,7 @@
 /** api.md section 2 through HTTP, on the real app: groups, bindings, the four deletion modes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Code, expectError, expectSuccess, startTestApp, type TestApp } from './helpers/http-app.js';
+import { Code, expectError, expectSuccess, startTestApp, type FacePage, type TestApp } from './helpers/http-app.js';
 import { dataUrl, samplePhoto, type SampleNumber } from './helpers/images.js';
 
 interface Group {
@@ -14,19 +14,7 @@ interface Group {
 interface GroupList {
   faceGroupList: Group[];
 }
-interface Member {
-  imageId: string;
-  imgId: string;
-  imgeld: string;
-  faceToken: string;
-  description: string;
-  name: string;
-  gender: string;
-}
-interface Members {
-  totalFaces: number;
-  face: Member[];
-}
+type Members = FacePage;
 interface BindingReport {
   totalCnt: number;
   successCnt: number;

@@ -97,3 +97,20 @@ export const Code = {
   GROUP_ID_CONFLICT: 104310,
   GROUP_ID_NOT_EXIST: 104311,
 } as const;
+
+/** A row of 2.4 (a group's faces), as api.md writes it out; 1.2 rows add the numeric `id`. */
+export interface ListedFace {
+  imageId: string;
+  imgId: string;
+  imgeld: string;
+  faceToken: string;
+  description: string;
+  name: string;
+  gender: string;
+}
+
+/** The `{totalFaces, face}` page of 1.2 and 2.4. */
+export interface FacePage<Row extends ListedFace = ListedFace> {
+  totalFaces: number;
+  face: Row[];
+}
