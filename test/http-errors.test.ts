@@ -145,7 +145,7 @@ describe('errors and the envelope', () => {
     expectSuccess(await api.call('GET', '/api/faceGroups/default/?pageSize=5'));
   });
 
-  it('sheds image analyses beyond the configured number in flight with a 503 envelope', async () => {
+  it('sheds image analyses beyond the configured number in flight with a 503 envelope and Retry-After', async () => {
     const body = { image: dataUrl(samplePhoto(6)), group: ['default'] };
     const replies = await Promise.all([1, 2, 3].map(() => api.call('POST', '/api/face/search', body)));
     const statuses = replies.map((reply) => reply.status);
@@ -153,6 +153,7 @@ describe('errors and the envelope', () => {
     assert.ok(statuses.includes(503), `statuses ${statuses.join(',')}`);
     for (const reply of replies.filter((entry) => entry.status === 503)) {
       assert.deepEqual(reply.body, { code: 503, msg: 'OVERLOADED', data: {} });
+      assert.equal(reply.headers['retry-after'], '1');
     }
     // Capacity comes back once the first one finished.
     expectSuccess(await api.call('POST', '/api/face/search', body));

@@ -72,7 +72,14 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string>
   });
 }
 
+/**
+ * Seconds a shed client is told to wait (RFC 9110 Retry-After): a full queue drains in about a second on two
+ * workers (64 analyses of 30–100 ms each, two at a time), so retrying sooner would only be shed again.
+ */
+export const RETRY_AFTER_SECONDS = 1;
+
 function sendFailure(reply: FastifyReply, failure: FailureResponse): FastifyReply {
+  if (failure.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(failure.status).type('application/json; charset=utf-8').send(failure.body);
 }
 
