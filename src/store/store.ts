@@ -115,6 +115,44 @@ export interface StoredVector {
   groupIds: string[];
 }
 
+/** One destructive operation, as the audit log keeps it. */
+export interface NewAuditEntry {
+  /** When, as an ISO 8601 UTC timestamp. */
+  at: string;
+  /** Who: the API key id, or "anonymous" when access control is off. */
+  actor: string;
+  /** What: the operation, e.g. "face.delete", "group.delete:4", "key.revoke". */
+  action: string;
+  /** The object acted on (faceToken, imageId, groupId, key id); "" for the whole library. */
+  target: string;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  /** Ascending in append order. */
+  id: number;
+}
+
+export interface AuditPage {
+  total: number;
+  entries: AuditEntry[];
+}
+
+/** An API key as stored: never the secret itself, only its hash. */
+export interface ApiKeyRecord {
+  /** Public part of the key, unique; also the key's name in the audit log. */
+  keyId: string;
+  /** Free text for the operator ("door-3 tablet"). */
+  label: string;
+  /** Scope names; the store does not interpret them. */
+  scopes: string[];
+  /** Hex digest of the secret part (see src/access/api-keys.ts). */
+  secretHash: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  /** ISO 8601 UTC; absent while the key is valid. */
+  revokedAt?: string;
+}
+
 export interface Store {
   /**
    * Registration, atomically: image + face + binding to `default`. Throws FACE_ALREADY_EXIST when
@@ -145,6 +183,20 @@ export interface Store {
   bind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange>;
   /** Idempotent. Throws FACE_TOKEN_NOT_EXIST; unknown groups are reported, the others unbound. */
   unbind(faceToken: string, groupIds: readonly string[]): Promise<BindingChange>;
+
+  /** Appends to the audit log (durably, before it returns). */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** The audit log in append order. */
+  listAudit(page: Page): Promise<AuditPage>;
+
+  /** Stores a new key; throws (plain Error) when its keyId exists. */
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The key, revoked or not; undefined when unknown. */
+  getApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, revoked ones included, in creation order. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked at `at`. False when unknown or already revoked. */
+  revokeApiKey(keyId: string, at: string): Promise<boolean>;
 
   /** Every face's vector and groups, in id order, in batches (to load the index at start). */
   streamVectors(): AsyncIterable<StoredVector>;

@@ -367,6 +367,64 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }));
     });
 
+    describe('audit log', () => {
+      it('appends entries with ascending ids and pages them in append order', () =>
+        withStore(factory, async (store) => {
+          const entries = [
+            { at: '2026-11-26T09:00:00.000Z', actor: 'anonymous', action: 'face.delete', target: 'tok-1' },
+            { at: '2026-11-26T09:00:01.000Z', actor: 'k1', action: 'library.wipe', target: '' },
+            { at: '2026-11-26T09:00:02.000Z', actor: 'k2', action: 'group.delete:4', target: 'g' },
+          ];
+          const appended = [];
+          for (const entry of entries) appended.push(await store.appendAudit(entry));
+          assert.deepEqual(appended.map(({ id: _id, ...entry }) => entry), entries);
+          const ids = appended.map((entry) => entry.id);
+          assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+          assert.equal(new Set(ids).size, 3);
+          const page = await store.listAudit({ offset: 1, size: 5 });
+          assert.equal(page.total, 3);
+          assert.deepEqual(page.entries, appended.slice(1));
+        }));
+
+      it('survives a wipe of the library', () =>
+        withStore(factory, async (store) => {
+          await store.appendAudit({ at: '2026-11-26T09:00:00.000Z', actor: 'a', action: 'library.wipe', target: '' });
+          await store.wipe();
+          assert.equal((await store.listAudit({ offset: 0, size: 10 })).total, 1);
+        }));
+    });
+
+    describe('API keys', () => {
+      const key = (keyId: string, scopes = ['read']) => ({
+        keyId,
+        label: `label of ${keyId}`,
+        scopes,
+        secretHash: 'ab'.repeat(32),
+        createdAt: '2026-11-26T09:00:00.000Z',
+      });
+
+      it('creates, reads, lists in creation order and revokes once', () =>
+        withStore(factory, async (store) => {
+          await store.createApiKey(key('k2', ['read', 'write']));
+          await store.createApiKey(key('k1', ['admin']));
+          assert.deepEqual(await store.getApiKey('k2'), key('k2', ['read', 'write']));
+          assert.equal(await store.getApiKey('nope'), undefined);
+          assert.deepEqual((await store.listApiKeys()).map((stored) => stored.keyId), ['k2', 'k1']);
+          assert.equal(await store.revokeApiKey('k2', '2026-11-26T10:00:00.000Z'), true);
+          assert.equal(await store.revokeApiKey('k2', '2026-11-26T11:00:00.000Z'), false);
+          assert.equal(await store.revokeApiKey('nope', '2026-11-26T11:00:00.000Z'), false);
+          assert.equal((await store.getApiKey('k2'))?.revokedAt, '2026-11-26T10:00:00.000Z');
+          assert.equal((await store.getApiKey('k1'))?.revokedAt, undefined);
+        }));
+
+      it('refuses a second key with the same keyId', () =>
+        withStore(factory, async (store) => {
+          await store.createApiKey(key('same'));
+          await assert.rejects(store.createApiKey(key('same', ['admin'])));
+          assert.deepEqual((await store.getApiKey('same'))?.scopes, ['read']);
+        }));
+    });
+
     it('streams every vector exactly, with its groups', () =>
       withStore(factory, async (store) => {
         await store.createGroup(group('g'));

@@ -61,6 +61,29 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'built-in default group',
     sql: `INSERT INTO face_groups (group_id, group_name, group_type, group_score) VALUES ('default', '', '', 80);`,
   },
+  {
+    version: 3,
+    name: 'audit log and API keys',
+    sql: `
+      CREATE TABLE audit_log (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+      );
+      -- Only a hash of each secret is kept; scopes as a JSON array.
+      CREATE TABLE api_keys (
+        pk          INTEGER PRIMARY KEY,
+        key_id      TEXT NOT NULL UNIQUE,
+        label       TEXT NOT NULL,
+        scopes      TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT
+      );
+    `,
+  },
 ];
 
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {

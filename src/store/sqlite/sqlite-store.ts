@@ -11,6 +11,9 @@ import Database from 'better-sqlite3';
 import { VisageError } from '../../errors.js';
 import type { ImageFormat, Rect } from '../../vision/types.js';
 import type {
+  ApiKeyRecord,
+  AuditEntry,
+  AuditPage,
   BindingChange,
   FaceRecord,
   FaceRow,
@@ -20,6 +23,7 @@ import type {
   GroupWithCount,
   ImageRecord,
   NewFace,
+  NewAuditEntry,
   NewImage,
   Page,
   RemovedFaces,
@@ -29,6 +33,7 @@ import type {
 } from '../store.js';
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
 import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
+import { SqliteAccessRecords } from './access-records.js';
 import { applyMigrations } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -217,6 +222,7 @@ class SqliteStore implements Store {
   private readonly groupLimit: number;
   private readonly streamBatchSize: number;
   private readonly sql: Statements;
+  private readonly access: SqliteAccessRecords;
 
   constructor(
     private readonly db: Database.Database,
@@ -226,8 +232,8 @@ class SqliteStore implements Store {
     this.groupLimit = options.groupLimit ?? DEFAULT_GROUP_LIMIT;
     this.streamBatchSize = options.streamBatchSize ?? 1000;
     this.sql = prepareStatements(db);
+    this.access = new SqliteAccessRecords(db);
   }
-
 
   /** Start-up consistency: removes files no row references and temp files a crash left behind. */
   async sweepFiles(): Promise<number> {
@@ -477,6 +483,32 @@ class SqliteStore implements Store {
         return { unknownGroupIds, groupIds: this.groupIdsOf(face.id) };
       })
       .immediate();
+  }
+
+  // ---- audit log and API keys ----
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.access.appendAudit(entry);
+  }
+
+  async listAudit(page: Page): Promise<AuditPage> {
+    return this.db.transaction(() => this.access.listAudit(page))();
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    this.access.createApiKey(key);
+  }
+
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    return this.access.getApiKey(keyId);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.access.listApiKeys();
+  }
+
+  async revokeApiKey(keyId: string, at: string): Promise<boolean> {
+    return this.access.revokeApiKey(keyId, at);
   }
 
   // ---- index loading ----
