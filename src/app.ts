@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { VisageConfig } from './config.js';
+import { ApiKeys } from './access/api-keys.js';
 import { buildServer } from './http/server.js';
+import { AuditLog } from './library/audit-log.js';
 import { loadVectorIndex } from './index/load-index.js';
 import { createLibrary } from './library/library.js';
 import { loadScoreScale } from './recognition/calibration.js';
@@ -40,6 +42,9 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
       faces,
       groups,
       recognition,
+      keys: new ApiKeys(store),
+      audit: new AuditLog(store),
+      security: config.security,
       logger: { level: config.logLevel },
       maxPendingAnalyses: config.maxPendingAnalyses,
     });

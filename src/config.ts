@@ -22,6 +22,17 @@ export interface VisageConfig {
   maxPendingAnalyses: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   quality: QualityThresholds;
+  security: SecurityOptions;
+}
+
+/** Access control and browser-facing protections; all off by default, like the original device. */
+export interface SecurityOptions {
+  /** API keys required (VISAGE_AUTH=on). */
+  auth: boolean;
+  /** Requests per minute per key (or client address); 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Origins allowed by CORS; empty = CORS off. */
+  corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -51,6 +62,9 @@ const numberVar = (fallback: number) =>
 
 const quality = DEFAULT_QUALITY_THRESHOLDS;
 
+/** Comma-separated list; blanks dropped. */
+const listVar = () => orDefault('').transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+
 const environmentSchema = z.object({
   PORT: integerVar(8080, 0, 65535),
   HOST: orDefault('0.0.0.0'),
@@ -60,6 +74,9 @@ const environmentSchema = z.object({
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  VISAGE_AUTH: orDefault('off').pipe(z.enum(['on', 'off'])),
+  VISAGE_RATE_LIMIT: integerVar(0, 0, 1_000_000),
+  VISAGE_CORS_ORIGINS: listVar(),
   VISAGE_QUALITY_MAX_YAW: numberVar(quality.maxYaw),
   VISAGE_QUALITY_MAX_PITCH: numberVar(quality.maxPitch),
   VISAGE_QUALITY_MAX_BLURNESS: numberVar(quality.maxBlurness),
@@ -97,6 +114,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
       maxBrightness: env.VISAGE_QUALITY_MAX_BRIGHTNESS,
       minContrast: env.VISAGE_QUALITY_MIN_CONTRAST,
       minFaceSize: env.VISAGE_QUALITY_MIN_FACE_SIZE,
+    },
+    security: {
+      auth: env.VISAGE_AUTH === 'on',
+      rateLimitPerMinute: env.VISAGE_RATE_LIMIT,
+      corsOrigins: env.VISAGE_CORS_ORIGINS,
     },
   };
 }

@@ -8,8 +8,11 @@
  * |------|--------|------------------------|-------------------------------------------------------|
  * | 400  | 100001 | INVALID_PARAM:body     | body is not JSON, or not a JSON object                |
  * | 400  | 100001 | INVALID_PARAM:url      | the URL cannot be decoded (bad %-escape)              |
+ * | 401  | 401    | UNAUTHORIZED           | access control on; no key, or an unknown/revoked one   |
+ * | 403  | 403    | FORBIDDEN              | the key lacks the route's scope                       |
  * | 404  | 404    | NOT_FOUND              | no such route (method + path)                         |
  * | 413  | 413    | BODY_TOO_LARGE         | body over the server's limit                          |
+ * | 429  | 429    | TOO_MANY_REQUESTS      | over the per-key rate limit (Retry-After says when)   |
  * | 500  | 500    | INTERNAL_ERROR         | a bug; logged with its stack, which never leaves here |
  * | 503  | 503    | OVERLOADED             | too many requests waiting for the inference workers   |
  */
@@ -25,8 +28,11 @@ export const SUCCESS_CODE = 0;
 export const SUCCESS_MSG = 'SUCCESS';
 
 export const TransportFailure = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   BODY_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   OVERLOADED: 503,
 } as const;
@@ -85,6 +91,7 @@ export function failureFor(error: unknown): FailureResponse {
   if (typeof code === 'string' && BAD_BODY_CODES.has(code)) return businessFailure(invalidParam('body'));
   if (error instanceof SyntaxError && statusCode === 400) return businessFailure(invalidParam('body'));
   if (code === 'FST_ERR_BAD_URL') return businessFailure(invalidParam('url'));
+  if (statusCode === 429) return transportFailure('TOO_MANY_REQUESTS');
   if (statusCode === 503 || message === QUEUE_FULL_MESSAGE) return transportFailure('OVERLOADED');
   return transportFailure('INTERNAL_ERROR');
 }

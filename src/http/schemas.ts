@@ -184,6 +184,7 @@ export const requestSchemas = {
   'PUT /api/faceGroups': { body: updateGroupBody },
   'POST /api/face/compare': { body: compareBody },
   'POST /api/face/search': { body: searchBody },
+  'GET /api/audit': { query: pageQuery },
 } as const;
 
 // ---- applying a schema ------------------------------------------------------------------------

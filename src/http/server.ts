@@ -2,10 +2,20 @@
  * The HTTP server: lenient JSON body reading, the three api.md sections, and one error path that
  * always answers with the envelope (never Fastify's default error JSON, an HTML page or a stack).
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FaceLibrary, GroupLibrary } from '../library/types.js';
 import type { Recognition } from '../recognition/types.js';
-import { failureFor, transportFailure, type FailureResponse } from './envelope.js';
+import type { ApiKeys } from '../access/api-keys.js';
+import type { SecurityOptions } from '../config.js';
+import type { AuditLog } from '../library/audit-log.js';
+import { failureFor, transportFailure } from './envelope.js';
+import { accessControl } from './plugins/access-control.js';
+import { auditTrail } from './plugins/audit-trail.js';
+import { cors } from './plugins/cors.js';
+import { rateLimit } from './plugins/rate-limit.js';
+import { securityHeaders } from './plugins/security-headers.js';
+import { sendFailure } from './reply.js';
+import { auditRoutes } from './routes/audit.js';
 import { faceRoutes } from './routes/faces.js';
 import { groupRoutes } from './routes/groups.js';
 import { recognitionRoutes } from './routes/recognition.js';
@@ -27,6 +37,12 @@ export interface ServerDependencies {
   faces: FaceLibrary;
   groups: GroupLibrary;
   recognition: Recognition;
+  /** Required when `security.auth` is on. */
+  keys?: ApiKeys;
+  /** Without it, destructive requests are not audited (tests of the HTTP edge alone). */
+  audit?: AuditLog;
+  /** Default: everything off, like the original device. */
+  security?: SecurityOptions;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   maxPendingAnalyses?: number;
@@ -70,17 +86,6 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string>
     stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     stream.on('error', reject);
   });
-}
-
-/**
- * Seconds a shed client is told to wait (RFC 9110 Retry-After): a full queue drains in about a second on two
- * workers (64 analyses of 30–100 ms each, two at a time), so retrying sooner would only be shed again.
- */
-export const RETRY_AFTER_SECONDS = 1;
-
-function sendFailure(reply: FastifyReply, failure: FailureResponse): FastifyReply {
-  if (failure.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-  return reply.code(failure.status).type('application/json; charset=utf-8').send(failure.body);
 }
 
 /** Answers 503 instead of reading yet another body when too many analyses are already waiting. */
@@ -138,8 +143,17 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   });
   app.setNotFoundHandler((_request, reply) => sendFailure(reply, transportFailure('NOT_FOUND')));
 
+  const { keys, audit, security = { auth: false, rateLimitPerMinute: 0, corsOrigins: [] } } = dependencies;
+  if (security.auth && keys === undefined) throw new Error('access control is on but no key store was given');
+  app.register(securityHeaders);
+  app.register(cors, { origins: security.corsOrigins });
+  app.register(accessControl, { keys: security.auth ? keys : undefined });
+  app.register(rateLimit, { perMinute: security.rateLimitPerMinute });
+  if (audit) app.register(auditTrail, { audit });
+
   app.register(faceRoutes, { faces: dependencies.faces });
   app.register(groupRoutes, { groups: dependencies.groups });
   app.register(recognitionRoutes, { recognition: dependencies.recognition });
+  if (audit) app.register(auditRoutes, { audit });
   return app;
 }

@@ -43,6 +43,11 @@ export interface SqliteStoreOptions {
   groupLimit?: number;
   /** Faces per batch when streaming vectors. */
   streamBatchSize?: number;
+  /**
+   * Run the start-up consistency check (default true). Off for tools that open the store beside a running
+   * server, whose in-flight registration files would look like orphans.
+   */
+  sweepOrphans?: boolean;
 }
 
 interface FaceRowSql {
@@ -98,7 +103,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     db.pragma('busy_timeout = 5000');
     applyMigrations(db);
     const store = new SqliteStore(db, new BlobFiles(options.dataDir), options);
-    await store.sweepFiles();
+    if (options.sweepOrphans ?? true) await store.sweepFiles();
     return store;
   } catch (error) {
     db.close();
