@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runKeysCommand } from '../src/access/keys-command.js';
+import { keysCommand } from '../src/cli/keys.js';
 import { ROUTE_SCOPES } from '../src/http/plugins/access-control.js';
 import { requestSchemas } from '../src/http/schemas.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -27,8 +27,15 @@ describe('access control on', () => {
   let operatorStore: Store;
   const keys: Record<'read' | 'write' | 'admin' | 'readWrite', { key: string; keyId: string }> = {} as never;
 
+  /** `visage keys ...` on the server's data directory; returns what it printed. */
+  const visageKeys = async (...args: string[]): Promise<string[]> => {
+    const printed: string[] = [];
+    const openStore = () => openSqliteStore({ dataDir: api.config.dataDir, sweepOrphans: false });
+    await keysCommand({ openStore, print: (line) => printed.push(line) }).parseAsync(args, { from: 'user' });
+    return printed;
+  };
   const createKey = async (scopes: string) => {
-    const [key] = await runKeysCommand(operatorStore, ['create', '--label', `test ${scopes}`, '--scopes', scopes]);
+    const [key] = await visageKeys('create', '--label', `test ${scopes}`, '--scopes', scopes);
     assert.match(key!, /^vsg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     return { key: key!, keyId: key!.slice(4, 20) };
   };
@@ -108,7 +115,7 @@ describe('access control on', () => {
   it('refuses a revoked key on the very next request', async () => {
     const doomed = await createKey('read');
     expectSuccess(await as(doomed.key, 'GET', '/api/faces'));
-    assert.deepEqual(await runKeysCommand(operatorStore, ['revoke', doomed.keyId]), [`revoked ${doomed.keyId}`]);
+    assert.deepEqual(await visageKeys('revoke', doomed.keyId), [`revoked ${doomed.keyId}`]);
     expectTransport(await as(doomed.key, 'GET', '/api/faces'), 401, 'UNAUTHORIZED');
   });
 

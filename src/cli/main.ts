@@ -4,12 +4,14 @@
  */
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('visage')
   .description('Visage face recognition server: serve, and manage a face library from the shell')
   .showHelpAfterError()
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.
