@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       maxPendingAnalyses: 64,
       logLevel: 'info',
       quality: { ...DEFAULT_QUALITY_THRESHOLDS },
+      security: { auth: false, rateLimitPerMinute: 0, corsOrigins: [] },
     });
   });
 
@@ -33,6 +34,9 @@ describe('configuration from the environment', () => {
       VISAGE_LOG_LEVEL: 'warn',
       VISAGE_QUALITY_MAX_YAW: '30.5',
       VISAGE_QUALITY_MIN_FACE_SIZE: '64',
+      VISAGE_AUTH: 'on',
+      VISAGE_RATE_LIMIT: '600',
+      VISAGE_CORS_ORIGINS: ' https://a.example, https://b.example ,',
     });
     assert.equal(config.port, 9000);
     assert.equal(config.host, '127.0.0.1');
@@ -44,14 +48,15 @@ describe('configuration from the environment', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.quality.maxYaw, 30.5);
     assert.equal(config.quality.minFaceSize, 64);
+    assert.deepEqual(config.security, { auth: true, rateLimitPerMinute: 600, corsOrigins: ['https://a.example', 'https://b.example'] });
   });
 
   it('names every bad variable in one start-up error', () => {
     assert.throws(
-      () => loadConfig({ PORT: '80a', VISAGE_THREADS: '0', VISAGE_LOG_LEVEL: 'loud', VISAGE_QUALITY_MAX_BLURNESS: 'high' }),
+      () => loadConfig({ PORT: '80a', VISAGE_THREADS: '0', VISAGE_LOG_LEVEL: 'loud', VISAGE_QUALITY_MAX_BLURNESS: 'high', VISAGE_AUTH: 'yes' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS']) {
+        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
         return true;
