@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
+import { blobFiles } from './helpers/data-dir.js';
 import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'visage-store-test-'));
@@ -19,19 +20,6 @@ const freshDir = (): string => join(scratch, `data-${++directories}`);
 storeConformance('sqlite', (options) =>
   openSqliteStore({ dataDir: freshDir(), groupLimit: options?.groupLimit, streamBatchSize: 7 }),
 );
-
-/** Every file under originals/ or crops/, as "kind/shard/name". */
-function blobFiles(dataDir: string): string[] {
-  const files: string[] = [];
-  for (const kind of ['originals', 'crops']) {
-    const base = join(dataDir, kind);
-    if (!existsSync(base)) continue;
-    for (const shard of readdirSync(base)) {
-      for (const name of readdirSync(join(base, shard))) files.push(`${kind}/${shard}/${name}`);
-    }
-  }
-  return files.sort();
-}
 
 async function withSqlite(dataDir: string, test: (store: Store) => Promise<void>): Promise<void> {
   const store = await openSqliteStore({ dataDir });

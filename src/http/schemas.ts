@@ -122,8 +122,16 @@ const groupName = utf8String(128);
 
 export const groupIdParams = z.object({ groupId: pathId });
 
+/**
+ * A new groupId: up to 32 bytes, any script, but no control characters (NUL, newlines): it travels in URL
+ * paths and log lines, where those only ever do harm.
+ */
+const newGroupId = utf8String(MAX_ID_BYTES)
+  .min(1)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+
 export const createGroupBody = z.object({
-  groupId: utf8String(MAX_ID_BYTES).min(1),
+  groupId: newGroupId,
   groupName,
   groupType: optionalText(128),
   groupScore: groupScore.nullish().transform((score) => score ?? DEFAULT_GROUP_SCORE),

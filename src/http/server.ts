@@ -72,8 +72,22 @@ class BodyTooLargeError extends Error {
   readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text; undefined when it is not UTF-8, which makes it malformed (→ INVALID_PARAM:body)
+ * rather than U+FFFD characters silently stored in a name.
+ */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the whole body as UTF-8; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
-function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -83,7 +97,7 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string>
       else if (size > DRAIN_LIMIT) stream.emit('error', new BodyTooLargeError());
       else chunks.length = 0;
     });
-    stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(decodeUtf8(Buffer.concat(chunks)))));
     stream.on('error', reject);
   });
 }
@@ -129,7 +143,7 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => {
     readBody(payload, bodyLimit).then(
-      (text) => done(null, parseJsonLeniently(text)),
+      (text) => done(null, text === undefined ? MALFORMED_BODY : parseJsonLeniently(text)),
       (error: Error) => done(error, undefined),
     );
   });
