@@ -107,6 +107,18 @@ export interface BindingChange {
   groupIds: string[];
 }
 
+/** A face whose kept original is to be embedded again by another model. */
+export interface ReembedTarget {
+  faceToken: string;
+  imageId: string;
+}
+
+/** How far the faces are embedded by one model (current or staged embeddings). */
+export interface ModelCoverage {
+  faces: number;
+  covered: number;
+}
+
 /** What the index needs of one stored face. */
 export interface StoredVector {
   faceToken: string;
@@ -198,7 +210,27 @@ export interface Store {
   /** Marks the key revoked at `at`. False when unknown or already revoked. */
   revokeApiKey(keyId: string, at: string): Promise<boolean>;
 
-  /** Every face's vector and groups, in id order, in batches (to load the index at start). */
-  streamVectors(): AsyncIterable<StoredVector>;
+
+  /**
+   * Every face's vector and groups, in id order, in batches (to load the index). Without `modelId`, each
+   * face's current embedding; with it, each face's embedding by that model, current or staged, and faces
+   * without one are left out.
+   */
+  streamVectors(modelId?: string): AsyncIterable<StoredVector>;
+
+  // Model upgrade: faces are embedded again by a new model beside their current embedding ("staged"),
+  // while search keeps using the current ones; one promotion then switches every face at once.
+
+  /** Up to `limit` faces, in id order, with neither a current nor a staged embedding by `modelId`. */
+  facesToReembed(modelId: string, limit: number): Promise<ReembedTarget[]>;
+  /** Keeps `embedding` by `modelId` beside the face's current one (replacing an earlier one). False when the face is gone. */
+  stageEmbedding(faceToken: string, modelId: string, embedding: Float32Array): Promise<boolean>;
+  /** How many faces have an embedding by `modelId`, current or staged, out of all faces. */
+  modelCoverage(modelId: string): Promise<ModelCoverage>;
+  /**
+   * Atomically makes every face's staged embedding by `modelId` its current one and drops all staged
+   * embeddings — only when every face has one by `modelId`. False, and nothing changed, otherwise.
+   */
+  promoteEmbeddings(modelId: string): Promise<boolean>;
   close(): Promise<void>;
 }

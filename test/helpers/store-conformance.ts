@@ -448,5 +448,79 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
         assert.deepEqual(streamed, expected);
       }));
+
+    describe('model upgrade', () => {
+      const NEW_MODEL = 'test-model@2';
+      const vectorsBy = async (store: Store, modelId?: string) => {
+        const vectors = new Map<string, { modelId: string; embedding: Float32Array }>();
+        for await (const v of store.streamVectors(modelId)) vectors.set(v.faceToken, { modelId: v.modelId, embedding: v.embedding });
+        return vectors;
+      };
+
+      it('stages embeddings by a new model beside the current ones and reports coverage', () =>
+        withStore(factory, async (store) => {
+          const [a, b, c] = [await register(store), await register(store), await register(store)];
+          assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 3, covered: 0 });
+          assert.deepEqual(await store.modelCoverage(MODEL_ID), { faces: 3, covered: 3 });
+          assert.deepEqual(await store.facesToReembed(NEW_MODEL, 2), [
+            { faceToken: a.faceToken, imageId: a.imageId },
+            { faceToken: b.faceToken, imageId: b.imageId },
+          ]);
+          assert.deepEqual(await store.facesToReembed(MODEL_ID, 10), []);
+
+          const staged = randomUnitVector(random, DIMENSION);
+          assert.equal(await store.stageEmbedding(a.faceToken, NEW_MODEL, randomUnitVector(random, DIMENSION)), true);
+          assert.equal(await store.stageEmbedding(a.faceToken, NEW_MODEL, staged), true); // replaces
+          assert.equal(await store.stageEmbedding('no-such-token', NEW_MODEL, staged), false);
+          assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 3, covered: 1 });
+          assert.deepEqual(
+            (await store.facesToReembed(NEW_MODEL, 10)).map((t) => t.faceToken),
+            [b.faceToken, c.faceToken],
+          );
+
+          // Search data is untouched: current vectors stay; the new model's set holds only the staged face.
+          const current = await vectorsBy(store);
+          assert.deepEqual(current.get(a.faceToken), { modelId: MODEL_ID, embedding: a.face.embedding });
+          assert.deepEqual([...(await vectorsBy(store, NEW_MODEL))], [[a.faceToken, { modelId: NEW_MODEL, embedding: staged }]]);
+          assert.equal((await store.getFace(a.faceToken))?.modelId, MODEL_ID);
+        }));
+
+      it('promotes only a complete set, then switches every face at once', () =>
+        withStore(factory, async (store) => {
+          const faces = [await register(store), await register(store)];
+          const staged = faces.map(() => randomUnitVector(random, DIMENSION));
+          await store.stageEmbedding(faces[0]!.faceToken, NEW_MODEL, staged[0]!);
+          assert.equal(await store.promoteEmbeddings(NEW_MODEL), false);
+          assert.equal((await vectorsBy(store)).get(faces[0]!.faceToken)?.modelId, MODEL_ID);
+
+          await store.stageEmbedding(faces[1]!.faceToken, NEW_MODEL, staged[1]!);
+          // A face registered by the current model meanwhile keeps the set incomplete.
+          const late = await register(store);
+          assert.equal(await store.promoteEmbeddings(NEW_MODEL), false);
+          await store.stageEmbedding(late.faceToken, NEW_MODEL, late.face.embedding);
+          assert.equal(await store.promoteEmbeddings(NEW_MODEL), true);
+
+          const current = await vectorsBy(store);
+          assert.deepEqual(current.get(faces[0]!.faceToken), { modelId: NEW_MODEL, embedding: staged[0] });
+          assert.deepEqual(current.get(faces[1]!.faceToken), { modelId: NEW_MODEL, embedding: staged[1] });
+          assert.equal((await store.getFace(late.faceToken))?.modelId, NEW_MODEL);
+          assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 3, covered: 3 });
+          assert.deepEqual(await store.modelCoverage(MODEL_ID), { faces: 3, covered: 0 });
+          assert.deepEqual(await vectorsBy(store, MODEL_ID), new Map()); // staged rows are gone
+        }));
+
+      it('forgets staged embeddings of deleted faces', () =>
+        withStore(factory, async (store) => {
+          const [a, b] = [await register(store), await register(store)];
+          await store.stageEmbedding(a.faceToken, NEW_MODEL, randomUnitVector(random, DIMENSION));
+          await store.stageEmbedding(b.faceToken, NEW_MODEL, randomUnitVector(random, DIMENSION));
+          await store.deleteFace(a.faceToken);
+          assert.deepEqual([...(await vectorsBy(store, NEW_MODEL)).keys()], [b.faceToken]);
+          assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 1, covered: 1 });
+          await store.wipe();
+          assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 0, covered: 0 });
+          assert.equal(await store.promoteEmbeddings(NEW_MODEL), true); // an empty library is complete
+        }));
+    });
   });
 }

@@ -84,6 +84,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'staged embeddings by a new model',
+    sql: `
+      CREATE TABLE staged_embeddings (
+        face_id   INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+        model_id  TEXT NOT NULL,
+        embedding BLOB NOT NULL,
+        PRIMARY KEY (face_id, model_id)
+      );
+    `,
+  },
 ];
 
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {

@@ -25,7 +25,9 @@ import type {
   NewFace,
   NewAuditEntry,
   NewImage,
+  ModelCoverage,
   Page,
+  ReembedTarget,
   RemovedFaces,
   RowPage,
   Store,
@@ -90,6 +92,18 @@ interface Unreferenced {
 }
 
 const FACE_ROW_COLUMNS = `f.id, f.face_token, i.image_id, i.description, f.name, f.gender`;
+
+/** The groups of face `f` as a JSON array, in no particular order. */
+const GROUP_IDS_OF_F = `(SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
+                         WHERE b.face_id = f.id) AS group_ids`;
+
+interface VectorSql {
+  id: number;
+  face_token: string;
+  model_id: string | null;
+  embedding: Buffer;
+  group_ids: string;
+}
 
 /** Opens (creating if needed) the store in `dataDir`, migrates it and sweeps files no row references. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
@@ -212,12 +226,37 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_ROW_COLUMNS} FROM bindings b JOIN faces f ON f.id = b.face_id JOIN images i ON i.pk = f.image_pk
        WHERE b.group_pk = ? ORDER BY f.id LIMIT ? OFFSET ?`,
     ),
-    vectorBatch: db.prepare<[number, number], { id: number; face_token: string; model_id: string; embedding: Buffer; group_ids: string }>(
-      `SELECT f.id, f.face_token, f.model_id, f.embedding,
-              (SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
-               WHERE b.face_id = f.id) AS group_ids
+    vectorBatch: db.prepare<[number, number], VectorSql>(
+      `SELECT f.id, f.face_token, f.model_id, f.embedding, ${GROUP_IDS_OF_F}
        FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT ?`,
     ),
+    // A face's embedding by a model: its current one when that model made it, else a staged one.
+    modelVectorBatch: db.prepare<[string, string, number, number], VectorSql>(
+      `SELECT f.id, f.face_token, s.model_id AS model_id, coalesce(s.embedding, f.embedding) AS embedding, ${GROUP_IDS_OF_F}
+       FROM faces f LEFT JOIN staged_embeddings s ON s.face_id = f.id AND s.model_id = ?
+       WHERE (f.model_id = ? OR s.face_id IS NOT NULL) AND f.id > ? ORDER BY f.id LIMIT ?`,
+    ),
+    facesToReembed: db.prepare<[string, string, number], { face_token: string; image_id: string }>(
+      `SELECT f.face_token, i.image_id FROM faces f JOIN images i ON i.pk = f.image_pk
+       WHERE f.model_id <> ?
+         AND NOT EXISTS (SELECT 1 FROM staged_embeddings s WHERE s.face_id = f.id AND s.model_id = ?)
+       ORDER BY f.id LIMIT ?`,
+    ),
+    stageEmbedding: db.prepare<[string, Buffer, string]>(
+      `INSERT OR REPLACE INTO staged_embeddings (face_id, model_id, embedding)
+       SELECT id, ?, ? FROM faces WHERE face_token = ?`,
+    ),
+    coverage: db.prepare<[string, string], { faces: number; covered: number }>(
+      `SELECT count(*) AS faces,
+              coalesce(sum(f.model_id = ? OR EXISTS (SELECT 1 FROM staged_embeddings s
+                                                      WHERE s.face_id = f.id AND s.model_id = ?)), 0) AS covered
+       FROM faces f`,
+    ),
+    promoteStaged: db.prepare<[string]>(
+      `UPDATE faces SET model_id = s.model_id, embedding = s.embedding
+       FROM staged_embeddings s WHERE s.face_id = faces.id AND s.model_id = ?`,
+    ),
+    dropStaged: db.prepare<[]>('DELETE FROM staged_embeddings'),
   };
 }
 
@@ -518,15 +557,18 @@ class SqliteStore implements Store {
 
   // ---- index loading ----
 
-  async *streamVectors(): AsyncIterable<StoredVector> {
+  async *streamVectors(modelId?: string): AsyncIterable<StoredVector> {
     // Keyset batches with .all(): an open better-sqlite3 iterator would block every other statement.
     let afterId = 0;
     for (;;) {
-      const batch = this.sql.vectorBatch.all(afterId, this.streamBatchSize);
+      const batch =
+        modelId === undefined
+          ? this.sql.vectorBatch.all(afterId, this.streamBatchSize)
+          : this.sql.modelVectorBatch.all(modelId, modelId, afterId, this.streamBatchSize);
       for (const row of batch) {
         yield {
           faceToken: row.face_token,
-          modelId: row.model_id,
+          modelId: modelId ?? row.model_id!,
           embedding: blobToEmbedding(row.embedding),
           groupIds: parseGroupIds(row.group_ids),
         };
@@ -535,6 +577,32 @@ class SqliteStore implements Store {
       if (!last || batch.length < this.streamBatchSize) return;
       afterId = last.id;
     }
+  }
+
+  // ---- model upgrade ----
+
+  async facesToReembed(modelId: string, limit: number): Promise<ReembedTarget[]> {
+    return this.sql.facesToReembed.all(modelId, modelId, limit).map((row) => ({ faceToken: row.face_token, imageId: row.image_id }));
+  }
+
+  async stageEmbedding(faceToken: string, modelId: string, embedding: Float32Array): Promise<boolean> {
+    return this.sql.stageEmbedding.run(modelId, embeddingToBlob(embedding), faceToken).changes > 0;
+  }
+
+  async modelCoverage(modelId: string): Promise<ModelCoverage> {
+    return this.sql.coverage.get(modelId, modelId)!;
+  }
+
+  async promoteEmbeddings(modelId: string): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        const { faces, covered } = this.sql.coverage.get(modelId, modelId)!;
+        if (covered < faces) return false;
+        this.sql.promoteStaged.run(modelId);
+        this.sql.dropStaged.run();
+        return true;
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {
