@@ -94,24 +94,31 @@ export async function embedAll(paths: string[], threads = cpus().length): Promis
   const unique = [...new Set(paths)];
   try {
     // `threads` lanes, so each timed call measures one analysis, not time spent queued.
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < unique.length) {
-        const path = unique[next++]!;
-        const bytes = readFileSync(path);
-        const t = performance.now();
-        const result = await analyzer.analyze(bytes, { maxFaces: 1 });
-        times.push(performance.now() - t);
-        embeddings.set(path, result.faces[0]?.embedding ?? null);
-        if (++done % 1000 === 0) process.stderr.write(`  embedded ${done}/${unique.length}\n`);
-      }
-    };
-    await Promise.all(Array.from({ length: threads }, lane));
+    await inLanes(unique, threads, async (path) => {
+      const bytes = readFileSync(path);
+      const t = performance.now();
+      const result = await analyzer.analyze(bytes, { maxFaces: 1 });
+      times.push(performance.now() - t);
+      embeddings.set(path, result.faces[0]?.embedding ?? null);
+      if (++done % 1000 === 0) process.stderr.write(`  embedded ${done}/${unique.length}\n`);
+    });
   } finally {
     await analyzer.close();
   }
   times.sort((a, b) => a - b);
   return { embeddings, modelId: analyzer.modelId, medianMs: times[Math.floor(times.length / 2)] ?? 0 };
+}
+
+/** Runs `work` on every item, `lanes` at a time (one per worker thread, so nothing waits in the pool's queue). */
+export async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 /**

@@ -37,3 +37,40 @@ export function impostorQuantile(ascending: Float32Array, far: number): number {
   const allowed = Math.floor(far * ascending.length);
   return ascending[ascending.length - 1 - allowed] ?? -Infinity;
 }
+
+/**
+ * Presentation-attack detection (ISO/IEC 30107-3 terms): a face is accepted as live when its score ≥ the
+ * threshold. APCER = attacks accepted, BPCER = live faces refused.
+ */
+export function apcerAt(attacks: readonly number[], threshold: number): number {
+  return attacks.filter((a) => a >= threshold).length / attacks.length;
+}
+
+export function bpcerAt(live: readonly number[], threshold: number): number {
+  return live.filter((l) => l < threshold).length / live.length;
+}
+
+/** The highest threshold that refuses at most a fraction `bpcer` of the live scores, and the APCER there. */
+export function apcerAtBpcer(live: readonly number[], attacks: readonly number[], bpcer: number): { apcer: number; threshold: number } {
+  const ascending = [...live].sort((a, b) => a - b);
+  const threshold = ascending[Math.floor(bpcer * ascending.length)]!;
+  return { apcer: apcerAt(attacks, threshold), threshold };
+}
+
+/**
+ * The equal-error point: among thresholds midway between neighbouring scores, the one with the smallest
+ * max(APCER, BPCER); the EER is the mean of the two there. When the classes are separated it is the middle
+ * of the gap between the highest attack and the lowest live score, with EER 0.
+ */
+export function equalErrorPoint(live: readonly number[], attacks: readonly number[]): { eer: number; threshold: number } {
+  const values = [...new Set([...live, ...attacks])].sort((a, b) => a - b);
+  let best = { worst: Infinity, eer: 1, threshold: 0 };
+  for (let i = 1; i < values.length; i++) {
+    const threshold = (values[i - 1]! + values[i]!) / 2;
+    const apcer = apcerAt(attacks, threshold);
+    const bpcer = bpcerAt(live, threshold);
+    const worst = Math.max(apcer, bpcer);
+    if (worst < best.worst) best = { worst, eer: (apcer + bpcer) / 2, threshold };
+  }
+  return { eer: best.eer, threshold: best.threshold };
+}

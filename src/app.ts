@@ -10,6 +10,7 @@ import { AuditLog } from './library/audit-log.js';
 import { loadVectorIndex } from './index/load-index.js';
 import { createLibrary } from './library/library.js';
 import { loadScoreScale } from './recognition/calibration.js';
+import { loadLivenessScale } from './recognition/liveness-scale.js';
 import { RecognitionService } from './recognition/recognition.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { createFaceAnalyzer } from './vision/pool.js';
@@ -37,7 +38,10 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
 
     const { index, loaded, skippedOtherModel } = await loadVectorIndex(store, analyzer);
     const { faces, groups } = createLibrary({ store, index, analyzer, quality: config.quality });
-    const recognition = new RecognitionService(store, index, analyzer, loadScoreScale());
+    const recognition = new RecognitionService(store, index, analyzer, loadScoreScale(), {
+      scale: loadLivenessScale(),
+      threshold: config.livenessThreshold,
+    });
     const server = buildServer({
       faces,
       groups,

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './library/quality-gate.js';
+import { DEFAULT_LIVENESS_THRESHOLD } from './recognition/liveness-scale.js';
 
 export interface VisageConfig {
   port: number;
@@ -22,6 +23,8 @@ export interface VisageConfig {
   maxPendingAnalyses: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   quality: QualityThresholds;
+  /** livenessScore below this → `liveness: false` in compare and search. */
+  livenessThreshold: number;
   security: SecurityOptions;
 }
 
@@ -84,6 +87,7 @@ const environmentSchema = z.object({
   VISAGE_QUALITY_MAX_BRIGHTNESS: numberVar(quality.maxBrightness),
   VISAGE_QUALITY_MIN_CONTRAST: numberVar(quality.minContrast),
   VISAGE_QUALITY_MIN_FACE_SIZE: numberVar(quality.minFaceSize),
+  VISAGE_LIVENESS_THRESHOLD: numberVar(DEFAULT_LIVENESS_THRESHOLD).pipe(z.number().min(0).max(100)),
 });
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): VisageConfig {
@@ -120,5 +124,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
       rateLimitPerMinute: env.VISAGE_RATE_LIMIT,
       corsOrigins: env.VISAGE_CORS_ORIGINS,
     },
+    livenessThreshold: env.VISAGE_LIVENESS_THRESHOLD,
   };
 }

@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       quality: { ...DEFAULT_QUALITY_THRESHOLDS },
       security: { auth: false, rateLimitPerMinute: 0, corsOrigins: [] },
+      livenessThreshold: 50,
     });
   });
 
@@ -37,6 +38,7 @@ describe('configuration from the environment', () => {
       VISAGE_AUTH: 'on',
       VISAGE_RATE_LIMIT: '600',
       VISAGE_CORS_ORIGINS: ' https://a.example, https://b.example ,',
+      VISAGE_LIVENESS_THRESHOLD: '62.5',
     });
     assert.equal(config.port, 9000);
     assert.equal(config.host, '127.0.0.1');
@@ -49,14 +51,23 @@ describe('configuration from the environment', () => {
     assert.equal(config.quality.maxYaw, 30.5);
     assert.equal(config.quality.minFaceSize, 64);
     assert.deepEqual(config.security, { auth: true, rateLimitPerMinute: 600, corsOrigins: ['https://a.example', 'https://b.example'] });
+    assert.equal(config.livenessThreshold, 62.5);
   });
 
   it('names every bad variable in one start-up error', () => {
     assert.throws(
-      () => loadConfig({ PORT: '80a', VISAGE_THREADS: '0', VISAGE_LOG_LEVEL: 'loud', VISAGE_QUALITY_MAX_BLURNESS: 'high', VISAGE_AUTH: 'yes' }),
+      () =>
+        loadConfig({
+          PORT: '80a',
+          VISAGE_THREADS: '0',
+          VISAGE_LOG_LEVEL: 'loud',
+          VISAGE_QUALITY_MAX_BLURNESS: 'high',
+          VISAGE_AUTH: 'yes',
+          VISAGE_LIVENESS_THRESHOLD: '101',
+        }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH']) {
+        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH', 'VISAGE_LIVENESS_THRESHOLD']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
         return true;

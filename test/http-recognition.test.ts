@@ -16,6 +16,7 @@ interface DetectionResult {
   blurriness: number;
   quality: number;
   livenessScore?: number;
+  liveness?: boolean;
 }
 interface CompareData {
   compareScore: number;
@@ -50,8 +51,13 @@ function assertDetectionResult(result: DetectionResult, liveness: boolean): void
   assert.equal(result.blurriness, result.blurness);
   assert.ok(result.blurness >= 0 && result.blurness <= 100);
   assert.ok(result.quality >= 0 && result.quality <= 1);
-  if (liveness) assert.ok(result.livenessScore !== undefined && result.livenessScore >= 0 && result.livenessScore <= 100);
-  else assert.equal('livenessScore' in result, false);
+  if (liveness) {
+    assert.ok(result.livenessScore !== undefined && result.livenessScore >= 0 && result.livenessScore <= 100);
+    assert.equal(result.liveness, result.livenessScore >= 50, 'liveness: livenessScore ≥ the default threshold 50');
+  } else {
+    assert.equal('livenessScore' in result, false);
+    assert.equal('liveness' in result, false);
+  }
 }
 
 function hits(data: SearchData): Hit[] {

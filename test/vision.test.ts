@@ -164,10 +164,10 @@ describe('pipeline on real photos', () => {
     }
   });
 
-  it('reports liveness only when asked, as 0..100', async () => {
+  it('reports liveness log-odds only when asked', async () => {
     const plain = (await analyzer.analyze(samplePhoto(6), { maxFaces: 1 })).faces[0]!;
-    assert.equal(plain.livenessScore, undefined);
+    assert.equal(plain.liveLogOdds, undefined);
     const live = (await analyzer.analyze(samplePhoto(6), { maxFaces: 1, liveness: true })).faces[0]!;
-    assert.ok(live.livenessScore! >= 0 && live.livenessScore! <= 100);
+    assert.ok(Number.isFinite(live.liveLogOdds));
   });
 });

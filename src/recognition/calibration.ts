@@ -25,7 +25,7 @@ export interface CalibrationTable {
 }
 
 /** Linear interpolation through (xs[i], ys[i]) with xs ascending; clamped at both ends. */
-function interpolate(xs: readonly number[], ys: readonly number[], x: number): number {
+export function interpolate(xs: readonly number[], ys: readonly number[], x: number): number {
   if (x <= xs[0]!) return ys[0]!;
   for (let i = 1; i < xs.length; i++) {
     if (x <= xs[i]!) {

@@ -3,6 +3,7 @@ import { VisageError } from '../errors.js';
 import { cosine } from '../vision/embed.js';
 import type { FaceAnalyzer } from '../vision/types.js';
 import { detectedFace } from './detected-face.js';
+import type { LivenessCheck } from './liveness-scale.js';
 import type { ScoreScale } from './score-scale.js';
 import type { CompareRequest, CompareResult } from './types.js';
 
@@ -10,6 +11,7 @@ export class CompareService {
   constructor(
     private readonly analyzer: FaceAnalyzer,
     private readonly scale: ScoreScale,
+    private readonly liveness: LivenessCheck,
   ) {}
 
   async compare(request: CompareRequest): Promise<CompareResult> {
@@ -22,7 +24,7 @@ export class CompareService {
     const face2 = second.faces[0];
     if (!face1 || !face2) throw new VisageError('FACE_NOT_FOUND');
     const score = this.scale.fromCosine(cosine(face1.embedding, face2.embedding));
-    return { score, face1: detectedFace(face1), face2: detectedFace(face2) };
+    return { score, face1: detectedFace(face1, this.liveness), face2: detectedFace(face2, this.liveness) };
   }
 }
 

@@ -3,6 +3,7 @@ import type { VectorIndex } from '../index/vector-index.js';
 import type { Store } from '../store/store.js';
 import type { FaceAnalyzer } from '../vision/types.js';
 import { CompareService } from './compare.js';
+import type { LivenessCheck } from './liveness-scale.js';
 import type { ScoreScale } from './score-scale.js';
 import { SearchService } from './search.js';
 import type { CompareRequest, CompareResult, Recognition, SearchRequest, SearchResult } from './types.js';
@@ -11,9 +12,9 @@ export class RecognitionService implements Recognition {
   private readonly comparer: CompareService;
   private readonly searcher: SearchService;
 
-  constructor(store: Store, index: VectorIndex, analyzer: FaceAnalyzer, scale: ScoreScale) {
-    this.comparer = new CompareService(analyzer, scale);
-    this.searcher = new SearchService(store, index, analyzer, scale);
+  constructor(store: Store, index: VectorIndex, analyzer: FaceAnalyzer, scale: ScoreScale, liveness: LivenessCheck) {
+    this.comparer = new CompareService(analyzer, scale, liveness);
+    this.searcher = new SearchService(store, index, analyzer, scale, liveness);
   }
 
   compare(request: CompareRequest): Promise<CompareResult> {

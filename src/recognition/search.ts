@@ -4,6 +4,7 @@ import type { VectorIndex } from '../index/vector-index.js';
 import type { GroupRecord, Store } from '../store/store.js';
 import type { FaceAnalyzer } from '../vision/types.js';
 import { detectedFace } from './detected-face.js';
+import type { LivenessCheck } from './liveness-scale.js';
 import type { ScoreScale } from './score-scale.js';
 import type { SearchHit, SearchRequest, SearchResult } from './types.js';
 
@@ -13,6 +14,7 @@ export class SearchService {
     private readonly index: VectorIndex,
     private readonly analyzer: FaceAnalyzer,
     private readonly scale: ScoreScale,
+    private readonly liveness: LivenessCheck,
   ) {}
 
   async search(request: SearchRequest): Promise<SearchResult> {
@@ -56,7 +58,7 @@ export class SearchService {
       });
     }
 
-    const result: SearchResult = { face: detectedFace(face), hits };
+    const result: SearchResult = { face: detectedFace(face, this.liveness), hits };
     if (request.featureUpload) result.feature = { vector: Array.from(face.embedding), model: this.analyzer.modelId };
     return result;
   }

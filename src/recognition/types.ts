@@ -2,7 +2,15 @@
 import type { AnalyzedFace } from '../vision/types.js';
 
 /** The face the result is about: box, pose, blur, quality, and liveness when asked for. */
-export type DetectedFace = Pick<AnalyzedFace, 'rect' | 'pose' | 'quality' | 'livenessScore'>;
+export interface DetectedFace extends Pick<AnalyzedFace, 'rect' | 'pose' | 'quality'> {
+  /** Only when liveness was asked for. */
+  liveness?: {
+    /** 0..100 on the liveness scale (50 ≙ the measured equal-error point). */
+    score: number;
+    /** score ≥ the configured threshold. */
+    live: boolean;
+  };
+}
 
 export interface CompareRequest {
   image1: Uint8Array;

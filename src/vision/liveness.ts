@@ -1,25 +1,30 @@
 /**
  * Anti-spoofing: faceplugin `fr_liveness.onnx`. Input: the face box scaled 2.7× about its centre (shrunk
- * to fit and shifted inside the image), 128×128, BGR, raw 0..255. Output: two logits; the softmax
- * probability of the live class, as 0..100.
+ * to fit and shifted inside the image), 128×128, BGR, raw 0..255. Output: two logits. We report their
+ * difference, the log-odds of "live": the softmax probability saturates (live frames ≈ 0.999, attacks ≈ 1e-6),
+ * so only the log-odds keeps the resolution a calibrated scale needs (src/recognition/liveness-scale.ts).
  */
 import type { Detection } from './detect.js';
 import type { Model } from './onnx.js';
-import { softmax } from './pose.js';
-import { cropResize, toTensorData, type Box, type Raster } from './raster.js';
+import { cropResize, toTensorData, type Box, type ChannelOrder, type Raster } from './raster.js';
 
 const SIZE = 128;
 const CONTEXT = 2.7;
-/** Index of the "live" class among the model's two outputs (measured on liveness-dev). */
+/** Index of the "live" class among the model's two outputs (measured on liveness-dev: `npm run bench:liveness`). */
 const LIVE_CLASS = 0;
 
 export class LivenessModel {
-  constructor(private readonly model: Model) {}
+  /** `order` other than the model's BGR exists only so the bench can show what RGB input costs. */
+  constructor(
+    private readonly model: Model,
+    private readonly order: ChannelOrder = 'bgr',
+  ) {}
 
-  async score(image: Raster, face: Detection): Promise<number> {
-    const input = toTensorData(cropResize(image, contextBox(image, face), SIZE, SIZE), 'bgr', [0, 0, 0], [1, 1, 1]);
+  /** Log-odds that the face is live (logit of the live class minus the attack class). */
+  async liveLogOdds(image: Raster, face: Detection): Promise<number> {
+    const input = toTensorData(cropResize(image, contextBox(image, face), SIZE, SIZE), this.order, [0, 0, 0], [1, 1, 1]);
     const out = (await this.model.run(input, [1, 3, SIZE, SIZE]))['output']!;
-    return softmax(out)[LIVE_CLASS]! * 100;
+    return out[LIVE_CLASS]! - out[1 - LIVE_CLASS]!;
   }
 }
 

@@ -74,7 +74,7 @@ export class FacePipeline {
       quality: measureQuality(aligned, pose, faceSize),
       embedding,
     };
-    if (options.liveness) face.livenessScore = await this.liveness.score(image, detection);
+    if (options.liveness) face.liveLogOdds = await this.liveness.liveLogOdds(image, detection);
     if (options.crops) face.crop = await faceCrop(image, detection);
     return face;
   }

@@ -29,7 +29,7 @@ export class PoseModel {
   }
 }
 
-export function softmax(logits: ArrayLike<number>): number[] {
+function softmax(logits: ArrayLike<number>): number[] {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
   const exps = Array.from({ length: logits.length }, (_, i) => Math.exp(logits[i]! - max));

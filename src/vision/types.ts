@@ -40,8 +40,8 @@ export interface AnalyzedFace {
   quality: FaceQuality;
   /** L2-normalised embedding; cosine similarity = dot product. */
   embedding: Float32Array;
-  /** 0..100, present only when liveness was asked for. */
-  livenessScore?: number;
+  /** Log-odds that the face is live (not a photo or screen), present only when liveness was asked for. */
+  liveLogOdds?: number;
   /** JPEG bytes of the face crop, present only when crops were asked for. */
   crop?: Uint8Array;
 }

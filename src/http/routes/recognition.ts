@@ -20,6 +20,8 @@ interface WireDetectionResult extends WireRect {
   /** 0..1, larger = better. */
   quality: number;
   livenessScore?: number;
+  /** Extension: livenessScore ≥ the configured threshold (VISAGE_LIVENESS_THRESHOLD). */
+  liveness?: boolean;
 }
 
 function wireDetectionResult(face: DetectedFace): WireDetectionResult {
@@ -31,7 +33,7 @@ function wireDetectionResult(face: DetectedFace): WireDetectionResult {
     blurness: face.quality.blurness,
     blurriness: face.quality.blurness,
     quality: face.quality.quality,
-    ...(face.livenessScore === undefined ? {} : { livenessScore: face.livenessScore }),
+    ...(face.liveness === undefined ? {} : { livenessScore: face.liveness.score, liveness: face.liveness.live }),
   };
 }
 
