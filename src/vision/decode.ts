@@ -9,7 +9,7 @@ import { decodeBmp, readBmpHeader } from './bmp.js';
 import type { Raster } from './raster.js';
 import type { ImageFormat } from './types.js';
 
-const IMAGE_LIMITS = { minSide: 100, maxLong: 4096, maxShort: 2160 } as const;
+export const IMAGE_LIMITS = { minSide: 100, maxLong: 4096, maxShort: 2160 } as const;
 
 function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   const b = bytes;
