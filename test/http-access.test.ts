@@ -30,7 +30,7 @@ describe('access control on', () => {
   /** `visage keys ...` on the server's data directory; returns what it printed. */
   const visageKeys = async (...args: string[]): Promise<string[]> => {
     const printed: string[] = [];
-    const openStore = () => openSqliteStore({ dataDir: api.config.dataDir, sweepOrphans: false });
+    const openStore = () => openSqliteStore({ dataDir: api.config.dataDir, checkConsistency: false });
     await keysCommand({ openStore, print: (line) => printed.push(line) }).parseAsync(args, { from: 'user' });
     return printed;
   };
@@ -50,7 +50,7 @@ describe('access control on', () => {
 
   before(async () => {
     api = await startTestApp({ security: { auth: true, rateLimitPerMinute: RATE_LIMIT, corsOrigins: [ALLOWED_ORIGIN] } });
-    operatorStore = await openSqliteStore({ dataDir: api.config.dataDir, sweepOrphans: false });
+    operatorStore = await openSqliteStore({ dataDir: api.config.dataDir, checkConsistency: false });
     keys.read = await createKey('read');
     keys.write = await createKey('write');
     keys.admin = await createKey('admin');

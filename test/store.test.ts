@@ -119,6 +119,38 @@ describe('SQLite store specifics', () => {
     assert.equal(existsSync(join(dataDir, 'originals', 'stray-file')), false);
   });
 
+  it('start-up check removes faces whose crop and images whose original went missing, keeping the rest', async () => {
+    const dataDir = freshDir();
+    const intact = sampleFace();
+    const cropless = sampleFace();
+    const orphanedImage = sampleImage();
+    const faceOfOrphanedImage = sampleFace();
+    await withSqlite(dataDir, async (store) => {
+      await store.registerFace(sampleImage(), intact);
+      await store.registerFace(sampleImage(), cropless);
+      await store.registerFace(orphanedImage, faceOfOrphanedImage);
+    });
+    const db = new Database(join(dataDir, 'visage.db'), { readonly: true });
+    const cropFile = (db.prepare('SELECT crop_file FROM faces WHERE face_token = ?').get(cropless.faceToken) as { crop_file: string }).crop_file;
+    const originalFile = (db.prepare('SELECT file FROM images WHERE image_id = ?').get(orphanedImage.imageId) as { file: string }).file;
+    db.close();
+    rmSync(join(dataDir, 'crops', cropFile.slice(0, 2), cropFile));
+    rmSync(join(dataDir, 'originals', originalFile.slice(0, 2), originalFile));
+
+    await withSqlite(dataDir, async (store) => {
+      assert.deepEqual((await store.getFace(intact.faceToken))?.crop, intact.crop);
+      assert.equal(await store.getFace(cropless.faceToken), undefined);
+      assert.equal(await store.getFace(faceOfOrphanedImage.faceToken), undefined);
+      assert.equal(await store.getImage(orphanedImage.imageId), undefined);
+      const streamed = [];
+      for await (const vector of store.streamVectors()) streamed.push(vector.faceToken);
+      assert.deepEqual(streamed, [intact.faceToken]);
+      assert.equal((await store.listGroups())[0]?.faceCount, 1);
+    });
+    // The crop of the face whose original vanished was an orphan then, and is gone too.
+    assert.equal(blobFiles(dataDir).length, 3); // intact face's original and crop, cropless face's original
+  });
+
   it('keeps embeddings bit-exact as float32 across a reopen', async () => {
     const dataDir = freshDir();
     const face = sampleFace();

@@ -144,6 +144,23 @@ describe('VectorIndex', () => {
     assert.deepEqual(index.search(query, { groups: ['default'], limit: 5 }), []);
   });
 
+  it('keeps no copy of a removed or cleared vector in its memory', () => {
+    const random = seededRandom(11);
+    const index = new VectorIndex(DIMENSION, 4);
+    const vectors = ['a', 'b', 'c'].map((token) => [token, randomUnitVector(random, DIMENSION)] as const);
+    for (const [token, embedding] of vectors) index.add(token, embedding, ['default']);
+    // The index's own buffer (private): what a heap dump would show.
+    const memory = () => Buffer.from((index as unknown as { vectors: Float32Array }).vectors.buffer);
+    const holds = (embedding: Float32Array) => memory().includes(Buffer.from(embedding.buffer));
+    index.remove('a'); // a hole the last vector moves into
+    index.remove('b'); // the last slot
+    assert.equal(holds(vectors[0]![1]), false);
+    assert.equal(holds(vectors[1]![1]), false);
+    assert.equal(holds(vectors[2]![1]), true);
+    index.clear();
+    assert.equal(holds(vectors[2]![1]), false);
+  });
+
   it('rejects vectors of the wrong size', () => {
     const index = new VectorIndex(3);
     assert.throws(() => index.add('x', new Float32Array(2), ['default']));

@@ -27,7 +27,7 @@ async function openConfiguredStore(): Promise<Store> {
     throw error;
   }
   // No start-up sweep: a server may be running on this directory with a registration in flight.
-  return openSqliteStore({ dataDir, sweepOrphans: false });
+  return openSqliteStore({ dataDir, checkConsistency: false });
 }
 
 const DEFAULT_IO: KeysCommandIo = { openStore: openConfiguredStore, print: (line) => console.log(line) };

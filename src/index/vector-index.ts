@@ -92,6 +92,8 @@ export class VectorIndex {
       this.slotOf.set(moved, slot);
     }
     this.tokens.length = last;
+    // No stale copy of a deleted face's vector stays in memory.
+    this.vectors.fill(0, last * this.dimension, (last + 1) * this.dimension);
     this.membership.fill(0, last * this.wordsPerSlot, (last + 1) * this.wordsPerSlot);
     this.slotOf.delete(faceToken);
     return true;
@@ -120,6 +122,7 @@ export class VectorIndex {
   /** Forgets every face (library wipe); groups have no members left either. */
   clear(): void {
     this.count = 0;
+    this.vectors.fill(0);
     this.tokens.length = 0;
     this.slotOf.clear();
     this.membership.fill(0);

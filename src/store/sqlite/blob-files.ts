@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 export type BlobKind = 'originals' | 'crops';
 export const BLOB_KINDS: readonly BlobKind[] = ['originals', 'crops'];
@@ -57,6 +58,10 @@ export class BlobFiles {
       if (isMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  exists(kind: BlobKind, name: string): boolean {
+    return existsSync(this.path(kind, name));
   }
 
   /** Best effort: a file that cannot be removed now is an orphan the next start-up sweep removes. */

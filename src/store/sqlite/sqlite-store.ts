@@ -49,7 +49,7 @@ export interface SqliteStoreOptions {
    * Run the start-up consistency check (default true). Off for tools that open the store beside a running
    * server, whose in-flight registration files would look like orphans.
    */
-  sweepOrphans?: boolean;
+  checkConsistency?: boolean;
 }
 
 interface FaceRowSql {
@@ -85,6 +85,13 @@ interface GroupSql {
   group_score: number;
 }
 
+/** What the start-up consistency check repaired. */
+export interface ConsistencyReport {
+  orphanFiles: number;
+  facesWithoutCrop: number;
+  imagesWithoutOriginal: number;
+}
+
 /** Files to unlink once the transaction that stopped referencing them has committed. */
 interface Unreferenced {
   originals: string[];
@@ -114,10 +121,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // FULL, not NORMAL: files are unlinked right after a commit, so a commit must survive power loss.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten with zeros, not left in free pages: "delete" removes the biometric data.
+    db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
     applyMigrations(db);
     const store = new SqliteStore(db, new BlobFiles(options.dataDir), options);
-    if (options.sweepOrphans ?? true) await store.sweepFiles();
+    if (options.checkConsistency ?? true) await store.checkConsistency();
     return store;
   } catch (error) {
     db.close();
@@ -195,6 +204,8 @@ function prepareStatements(db: Database.Database) {
     deleteImage: db.prepare<[number]>('DELETE FROM images WHERE pk = ?'),
     allOriginalFiles: db.prepare<[], { file: string }>('SELECT file FROM images'),
     allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
+    allFaceFiles: db.prepare<[], { id: number; crop_file: string }>('SELECT id, crop_file FROM faces'),
+    allImageFiles: db.prepare<[], { pk: number; file: string }>('SELECT pk, file FROM images'),
     listGroups: db.prepare<[], GroupSql & { face_count: number }>(
       `SELECT g.*, (SELECT count(*) FROM bindings b WHERE b.group_pk = g.pk) AS face_count
        FROM face_groups g ORDER BY g.pk`,
@@ -279,21 +290,50 @@ class SqliteStore implements Store {
     this.access = new SqliteAccessRecords(db);
   }
 
-  /** Start-up consistency: removes files no row references and temp files a crash left behind. */
-  async sweepFiles(): Promise<number> {
+  /**
+   * Start-up consistency check, repairing what a crash (or a hand-deleted file) can leave: a face whose crop
+   * file is gone is removed (it could be found by search but not shown), an image whose original is gone is
+   * removed with its faces, and files no row references (uncommitted registrations, unlinks a crash
+   * interrupted, temp files) are deleted. Runs before the index is loaded, so the index never sees them.
+   */
+  async checkConsistency(): Promise<ConsistencyReport> {
+    const missingCrops = this.sql.allFaceFiles.all().filter((face) => !this.files.exists('crops', face.crop_file));
+    const missingOriginals = this.sql.allImageFiles.all().filter((image) => !this.files.exists('originals', image.file));
+    this.db
+      .transaction(() => {
+        for (const face of missingCrops) this.sql.deleteFace.run(face.id);
+        for (const image of missingOriginals) {
+          for (const face of this.sql.facesOfImage.all(image.pk)) this.sql.deleteFace.run(face.id);
+          this.sql.deleteImage.run(image.pk);
+        }
+      })
+      .immediate();
     const referenced: Record<BlobKind, Set<string>> = {
       originals: new Set(this.sql.allOriginalFiles.all().map((row) => row.file)),
       crops: new Set(this.sql.allCropFiles.all().map((row) => row.file)),
     };
-    let removed = 0;
-    for (const kind of BLOB_KINDS) removed += await this.files.sweep(kind, referenced[kind]);
-    if (removed > 0) console.warn(`visage: start-up sweep removed ${removed} unreferenced file(s)`);
-    return removed;
+    let orphanFiles = 0;
+    for (const kind of BLOB_KINDS) orphanFiles += await this.files.sweep(kind, referenced[kind]);
+    const report = { orphanFiles, facesWithoutCrop: missingCrops.length, imagesWithoutOriginal: missingOriginals.length };
+    if (Object.values(report).some((count) => count > 0)) {
+      console.warn(`visage: start-up consistency check repaired ${JSON.stringify(report)}`);
+    }
+    return report;
   }
 
   private async release(unreferenced: Unreferenced): Promise<void> {
     await this.files.remove('originals', unreferenced.originals);
     await this.files.remove('crops', unreferenced.crops);
+  }
+
+  /**
+   * After a deletion commits: unlink the files, and move the zeroed pages (secure_delete) from the WAL into
+   * the database and truncate the WAL, whose older frames still hold the deleted rows. A reader in another
+   * process can make the checkpoint partial; the next deletion's checkpoint finishes the job.
+   */
+  private async erase(unreferenced: Unreferenced): Promise<void> {
+    await this.release(unreferenced);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   private groupIdsOf(faceId: number): string[] {
@@ -370,7 +410,7 @@ class SqliteStore implements Store {
       })
       .immediate();
     if (cropFile === undefined) return false;
-    await this.release({ originals: [], crops: [cropFile] });
+    await this.erase({ originals: [], crops: [cropFile] });
     return true;
   }
 
@@ -398,7 +438,7 @@ class SqliteStore implements Store {
       })
       .immediate();
     if (!outcome) return undefined;
-    await this.release(outcome.unreferenced);
+    await this.erase(outcome.unreferenced);
     return { removedFaceTokens: outcome.removedFaceTokens };
   }
 
@@ -415,7 +455,7 @@ class SqliteStore implements Store {
         return files;
       })
       .immediate();
-    await this.release(unreferenced);
+    await this.erase(unreferenced);
   }
 
   // ---- groups ----
@@ -486,7 +526,7 @@ class SqliteStore implements Store {
         return { removedFaceTokens: doomed.map((face) => face.face_token), unreferenced };
       })
       .immediate();
-    await this.release(outcome.unreferenced);
+    await this.erase(outcome.unreferenced);
     return { removedFaceTokens: outcome.removedFaceTokens };
   }
 
