@@ -220,7 +220,7 @@ describe('unexpected failures', () => {
     bind: explode,
     unbind: explode,
   };
-  const recognition: Recognition = { compare: explode, search: explode };
+  const recognition: Recognition = { compare: explode, search: explode, detect: explode };
 
   it('answers a bug with a generic 500 envelope: no message, no stack', async () => {
     const server = buildServer({ faces, groups, recognition });

@@ -43,6 +43,8 @@ interface Registered {
 
 const RANKS: Rank[] = ['top1', 'top2', 'top3', 'top4', 'top5'];
 
+const wireBox = ({ left, top, right, bottom }: Box): Box => ({ left, top, right, bottom });
+
 function assertDetectionResult(result: DetectionResult, liveness: boolean): void {
   for (const key of ['left', 'top', 'right', 'bottom', 'roll', 'yaw', 'pitch'] as const) {
     assert.ok(Number.isInteger(result[key]), `${key} = ${result[key]} is not an integer`);
@@ -230,6 +232,39 @@ describe('recognition (api.md section 3)', () => {
       ];
       for (const [body, field] of cases) expectError(await search(body), Code.INVALID_PARAM, `INVALID_PARAM:${field}`);
       expectError(await search({ image: 'QUJ@', group: ['staff'] }), Code.IMAGE_INVALID, 'IMAGE_INVALID:NOT_BASE64');
+    });
+  });
+
+  describe('extension: POST /api/face/detect', () => {
+    interface DetectData {
+      faceNum: number;
+      faces: Array<DetectionResult & { brightness: number; contrast: number; faceSize: number }>;
+    }
+    const detect = (body: Record<string, unknown>) => api.call<DetectData>('POST', '/api/face/detect', body);
+
+    it('lists every face, the main one first: the face compare, search and registration take', async () => {
+      const photo = dataUrl(samplePhoto(5));
+      const data = expectSuccess(await detect({ image: photo }));
+      assert.ok(data.faceNum > 1, 'sample5 shows several people');
+      assert.equal(data.faces.length, data.faceNum);
+      for (const face of data.faces) {
+        assertDetectionResult(face, false);
+        assert.ok(face.faceSize > 0 && face.brightness > 0 && face.contrast > 0);
+      }
+      const [main] = data.faces;
+      assert.deepEqual(wireBox(main!), ann.rect, 'the main face is the registered one');
+      const searched = expectSuccess(await search({ image: photo, group: ['staff'] }));
+      assert.deepEqual(wireBox(searched.detectionResult), ann.rect);
+    });
+
+    it('answers an empty list for a picture without a face, liveness when asked, and validates its fields', async () => {
+      const noFace = dataUrl(await gradientImage(400, 300, 'png'), 'image/png');
+      assert.deepEqual(expectSuccess(await detect({ image: noFace })), { faceNum: 0, faces: [] });
+      const live = expectSuccess(await detect({ image: annPortrait, livenessEnabled: true }));
+      assertDetectionResult(live.faces[0]!, true);
+      expectError(await detect({}), Code.INVALID_PARAM, 'INVALID_PARAM:image');
+      expectError(await detect({ image: annPortrait, livenessEnabled: 'yes' }), Code.INVALID_PARAM, 'INVALID_PARAM:livenessEnabled');
+      expectError(await detect({ image: 'QUJ@' }), Code.IMAGE_INVALID, 'IMAGE_INVALID:NOT_BASE64');
     });
   });
 });

@@ -174,6 +174,12 @@ export const searchBody = z.object({
   featureUpload: optionalBoolean(),
 });
 
+/** Extension (not in api.md; the console uses it): every face of an image, main face first. */
+export const detectBody = z.object({
+  image: base64Image(),
+  livenessEnabled: optionalBoolean(),
+});
+
 /** Every endpoint's request parts, keyed like the routes; the source for generated API docs. */
 export const requestSchemas = {
   'POST /api/faces': { body: registerFaceBody },
@@ -193,6 +199,7 @@ export const requestSchemas = {
   'POST /api/face/compare': { body: compareBody },
   'POST /api/face/search': { body: searchBody },
   'GET /api/audit': { query: pageQuery },
+  'POST /api/face/detect': { body: detectBody },
 } as const;
 
 // ---- applying a schema ------------------------------------------------------------------------

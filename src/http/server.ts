@@ -16,6 +16,8 @@ import { rateLimit } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { sendFailure } from './reply.js';
 import { auditRoutes } from './routes/audit.js';
+import { consolePlugin } from './plugins/console.js';
+import { detectRoutes } from './routes/detect.js';
 import { faceRoutes } from './routes/faces.js';
 import { groupRoutes } from './routes/groups.js';
 import { recognitionRoutes } from './routes/recognition.js';
@@ -49,7 +51,7 @@ export interface ServerDependencies {
 }
 
 /** The routes that run the vision pipeline: the ones worth shedding under load. */
-const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search']);
+const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search', 'POST /api/face/detect']);
 
 /**
  * The parsed JSON; undefined for an empty body (routes that need one then name the first missing
@@ -169,5 +171,7 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   app.register(groupRoutes, { groups: dependencies.groups });
   app.register(recognitionRoutes, { recognition: dependencies.recognition });
   if (audit) app.register(auditRoutes, { audit });
+  app.register(detectRoutes, { recognition: dependencies.recognition });
+  app.register(consolePlugin);
   return app;
 }

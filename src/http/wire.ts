@@ -1,5 +1,6 @@
-/** Response pieces several sections share: pixel boxes and the face rows of the list endpoints. */
+/** Response pieces several sections share: pixel boxes, detection results and the face rows of the list endpoints. */
 import type { FaceSummary } from '../library/types.js';
+import type { DetectedFace } from '../recognition/types.js';
 import type { Rect } from '../vision/types.js';
 
 export interface WireRect {
@@ -53,4 +54,51 @@ export function wireGroupFace(face: FaceSummary): WireGroupFace {
 
 export function wireFace(face: FaceSummary): WireFace {
   return { id: face.id, ...wireGroupFace(face) };
+}
+
+/** A face as 3.1 and 3.2 report it (`detectionResult`). */
+export interface WireDetectionResult extends WireRect {
+  roll: number;
+  yaw: number;
+  pitch: number;
+  /** The original's spelling; `blurriness` carries the same value. 0..100, larger = blurrier. */
+  blurness: number;
+  blurriness: number;
+  /** 0..1, larger = better. */
+  quality: number;
+  livenessScore?: number;
+  /** Extension: livenessScore ≥ the configured threshold (VISAGE_LIVENESS_THRESHOLD). */
+  liveness?: boolean;
+}
+
+export function wireDetectionResult(face: DetectedFace): WireDetectionResult {
+  return {
+    ...wireRect(face.rect),
+    roll: Math.round(face.pose.roll),
+    yaw: Math.round(face.pose.yaw),
+    pitch: Math.round(face.pose.pitch),
+    blurness: face.quality.blurness,
+    blurriness: face.quality.blurness,
+    quality: face.quality.quality,
+    ...(face.liveness === undefined ? {} : { livenessScore: face.liveness.score, liveness: face.liveness.live }),
+  };
+}
+
+/** A face of the detect extension: the detection result plus the registration gate's measures. */
+export interface WireDetectedFace extends WireDetectionResult {
+  brightness: number;
+  contrast: number;
+  faceSize: number;
+}
+
+/** A hit of 3.2 (`top1` … `top5`); `imageUrl` is the stored face crop as a data URL. */
+export interface WireSearchHit {
+  group: Array<{ groupId: string }>;
+  searchScore: number;
+  faceToken: string;
+  imageId: string;
+  description: string;
+  name: string;
+  gender: string;
+  imageUrl: string;
 }

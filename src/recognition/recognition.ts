@@ -6,13 +6,14 @@ import { CompareService } from './compare.js';
 import type { LivenessCheck } from './liveness-scale.js';
 import type { ScoreScale } from './score-scale.js';
 import { SearchService } from './search.js';
-import type { CompareRequest, CompareResult, Recognition, SearchRequest, SearchResult } from './types.js';
+import { detectedFace } from './detected-face.js';
+import type { CompareRequest, CompareResult, DetectRequest, DetectedFace, Recognition, SearchRequest, SearchResult } from './types.js';
 
 export class RecognitionService implements Recognition {
   private readonly comparer: CompareService;
   private readonly searcher: SearchService;
 
-  constructor(store: Store, index: VectorIndex, analyzer: FaceAnalyzer, scale: ScoreScale, liveness: LivenessCheck) {
+  constructor(store: Store, index: VectorIndex, private readonly analyzer: FaceAnalyzer, scale: ScoreScale, private readonly liveness: LivenessCheck) {
     this.comparer = new CompareService(analyzer, scale, liveness);
     this.searcher = new SearchService(store, index, analyzer, scale, liveness);
   }
@@ -23,5 +24,10 @@ export class RecognitionService implements Recognition {
 
   search(request: SearchRequest): Promise<SearchResult> {
     return this.searcher.search(request);
+  }
+
+  async detect(request: DetectRequest): Promise<DetectedFace[]> {
+    const analysis = await this.analyzer.analyze(request.image, { liveness: request.liveness });
+    return analysis.faces.map((face) => detectedFace(face, this.liveness));
   }
 }

@@ -56,7 +56,14 @@ export interface SearchResult {
   feature?: { vector: number[]; model: string };
 }
 
+export interface DetectRequest {
+  image: Uint8Array;
+  liveness: boolean;
+}
+
 export interface Recognition {
   compare(request: CompareRequest): Promise<CompareResult>;
   search(request: SearchRequest): Promise<SearchResult>;
+  /** Every face of the image, main face first (the one compare, search and registration use). */
+  detect(request: DetectRequest): Promise<DetectedFace[]>;
 }

@@ -1,51 +1,13 @@
 /** Section 3 of api.md: 1:1 compare and 1:N search. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { DetectedFace, Recognition, SearchHit } from '../../recognition/types.js';
+import type { Recognition, SearchHit } from '../../recognition/types.js';
 import { success } from '../envelope.js';
 import { toDataUrl } from '../data-url.js';
 import { compareBody, parseBody, searchBody } from '../schemas.js';
-import { wireRect, type WireRect } from '../wire.js';
+import { wireDetectionResult, type WireSearchHit } from '../wire.js';
 
 export interface RecognitionRoutesOptions {
   recognition: Recognition;
-}
-
-interface WireDetectionResult extends WireRect {
-  roll: number;
-  yaw: number;
-  pitch: number;
-  /** The original's spelling; `blurriness` carries the same value. 0..100, larger = blurrier. */
-  blurness: number;
-  blurriness: number;
-  /** 0..1, larger = better. */
-  quality: number;
-  livenessScore?: number;
-  /** Extension: livenessScore ≥ the configured threshold (VISAGE_LIVENESS_THRESHOLD). */
-  liveness?: boolean;
-}
-
-function wireDetectionResult(face: DetectedFace): WireDetectionResult {
-  return {
-    ...wireRect(face.rect),
-    roll: Math.round(face.pose.roll),
-    yaw: Math.round(face.pose.yaw),
-    pitch: Math.round(face.pose.pitch),
-    blurness: face.quality.blurness,
-    blurriness: face.quality.blurness,
-    quality: face.quality.quality,
-    ...(face.liveness === undefined ? {} : { livenessScore: face.liveness.score, liveness: face.liveness.live }),
-  };
-}
-
-interface WireSearchHit {
-  group: Array<{ groupId: string }>;
-  searchScore: number;
-  faceToken: string;
-  imageId: string;
-  description: string;
-  name: string;
-  gender: string;
-  imageUrl: string;
 }
 
 function wireSearchHit(hit: SearchHit): WireSearchHit {
