@@ -56,7 +56,9 @@ describe('errors and the envelope', () => {
 
   it('answers unknown routes and methods with a 404 envelope', async () => {
     for (const [method, url] of [
-      ['GET', '/'],
+      // `/` is the console; its asset paths are the only other static ones.
+      ['GET', '/console/missing.js'],
+      ['GET', '/index.html'],
       ['GET', '/api/nothing'],
       ['PATCH', '/api/faces'],
       ['POST', '/api/faces/facesLib'],
