@@ -89,6 +89,7 @@ describe('access control on', () => {
     expectSuccess(await as(keys.read.key, 'GET', '/api/faces'));
     expectSuccess(await as(keys.read.key, 'GET', '/api/faceGroups'));
     expectError(await as(keys.read.key, 'POST', '/api/face/search', {}), Code.INVALID_PARAM, 'INVALID_PARAM:image');
+    expectError(await as(keys.read.key, 'POST', '/api/face/detect', {}), Code.INVALID_PARAM, 'INVALID_PARAM:image');
     expectTransport(await as(keys.read.key, 'POST', '/api/faces', {}), 403, 'FORBIDDEN');
     expectTransport(await as(keys.read.key, 'DELETE', '/api/faces/sometoken'), 403, 'FORBIDDEN');
     expectTransport(await as(keys.read.key, 'POST', '/api/faceGroups', { groupId: 'g' }), 403, 'FORBIDDEN');
@@ -106,6 +107,15 @@ describe('access control on', () => {
     expectTransport(await as(keys.readWrite.key, 'GET', '/api/audit'), 403, 'FORBIDDEN');
     // X-Api-Key works like the bearer token.
     expectSuccess(await api.raw('GET', '/api/faces', { headers: { 'x-api-key': keys.readWrite.key } }));
+  });
+
+  it('serves the web console without a key (its API calls carry one)', async () => {
+    for (const url of ['/', '/console/main.js', '/console/main.css']) {
+      const reply = await api.app.server.inject({ method: 'GET', url });
+      assert.equal(reply.statusCode, 200, url);
+      assert.match(String(reply.headers['content-type']), /^text\/(html|javascript|css)/);
+    }
+    expectTransport(await api.raw('POST', '/api/face/detect', {}), 401, 'UNAUTHORIZED');
   });
 
   it('answers unknown routes with 404 whoever asks', async () => {

@@ -78,11 +78,26 @@ export interface BindingResult {
 /** api.md 2.3: what happens to the group and its faces. */
 export type DeleteMode = 1 | 2 | 3 | 4;
 
+/** With VISAGE_AUTH=on every call needs a key; it is kept for this browser tab only. */
+const KEY_STORAGE = 'visage.apiKey';
+
+export function apiKey(): string {
+  return sessionStorage.getItem(KEY_STORAGE) ?? '';
+}
+
+export function setApiKey(key: string): void {
+  if (key === '') sessionStorage.removeItem(KEY_STORAGE);
+  else sessionStorage.setItem(KEY_STORAGE, key);
+}
+
 async function call<Data>(method: string, path: string, body?: unknown): Promise<Data> {
-  const init: RequestInit = { method };
+  const headers: Record<string, string> = {};
+  const key = apiKey();
+  if (key !== '') headers['x-api-key'] = key;
+  const init: RequestInit = { method, headers };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
+    headers['content-type'] = 'application/json';
   }
   const response = await fetch(path, init);
   let envelope: Envelope<Data>;

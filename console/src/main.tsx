@@ -1,6 +1,7 @@
 /** The Visage web console: one page, one view per part of api.md, chosen by the URL's hash (#/groups …). */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { apiKey, setApiKey } from './api.js';
 import './styles.css';
 import { CompareView } from './views/compare.js';
 import { FacesView } from './views/faces.js';
@@ -28,6 +29,33 @@ function currentRoute(): Route {
   return { view, params: new URLSearchParams(query) };
 }
 
+/** Only needed when the server runs with VISAGE_AUTH=on; the key stays in this tab (sessionStorage). */
+function KeyField() {
+  const [open, setOpen] = useState(false);
+  const [value, setValue] = useState(apiKey);
+  if (!open) {
+    return (
+      <button type="button" class="key-button" onClick={() => setOpen(true)}>
+        API key{apiKey() ? ' ✓' : ''}
+      </button>
+    );
+  }
+  return (
+    <form
+      class="key-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setApiKey(value.trim());
+        setOpen(false);
+        location.reload();
+      }}
+    >
+      <input type="password" placeholder="vsg_… (when the server requires keys)" aria-label="API key" value={value} onInput={(event) => setValue(event.currentTarget.value)} />
+      <button type="submit">Use</button>
+    </form>
+  );
+}
+
 function App() {
   const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
@@ -51,6 +79,7 @@ function App() {
             </a>
           ))}
         </nav>
+        <KeyField />
       </header>
       <main>
         <h2>

@@ -38,6 +38,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteScope>> = {
   'GET /api/faceGroups/:groupId': 'read',
   'POST /api/face/compare': 'read',
   'POST /api/face/search': 'read',
+  'POST /api/face/detect': 'read',
   'POST /api/faces': 'write',
   'DELETE /api/faces/:faceToken': 'write',
   'DELETE /api/faces/image/:imageId': 'write',
@@ -53,6 +54,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteScope>> = {
   'GET /openapi.json': 'public',
   'GET /docs': 'public',
   'GET /': 'public',
+  'GET /console/main.js': 'public',
+  'GET /console/main.css': 'public',
 };
 
 export function routeScope(request: FastifyRequest): RouteScope {
