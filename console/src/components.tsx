@@ -99,7 +99,10 @@ export function Measures(props: { face: DetectionResult & Partial<Record<'bright
   if (full && face.brightness !== undefined) rows.push(['brightness', fixed(face.brightness, 0), 'mean face luma 0 … 255']);
   if (full && face.contrast !== undefined) rows.push(['contrast', fixed(face.contrast, 1), 'luma spread']);
   if (full && face.faceSize !== undefined) rows.push(['face size', `${Math.round(face.faceSize)} px`, 'shorter side of the box']);
-  if (face.livenessScore !== undefined) rows.push(['liveness', fixed(face.livenessScore, 1), '0 photo attack … 100 live']);
+  if (face.livenessScore !== undefined) {
+    const verdict = face.liveness === undefined ? '' : face.liveness ? ' live' : ' spoof?';
+    rows.push(['liveness', `${fixed(face.livenessScore, 1)}${verdict}`, '0 photo attack … 50 equal-error point … 100 live']);
+  }
   return (
     <dl class="measures">
       {rows.map(([name, value, hint]) => (
