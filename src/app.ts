@@ -12,7 +12,7 @@ import { createLibrary } from './library/library.js';
 import { loadScoreScale } from './recognition/calibration.js';
 import { loadLivenessScale } from './recognition/liveness-scale.js';
 import { RecognitionService } from './recognition/recognition.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openConfiguredStore } from './store/open-store.js';
 import { createFaceAnalyzer } from './vision/pool.js';
 
 export interface VisageApp {
@@ -23,7 +23,7 @@ export interface VisageApp {
 }
 
 export async function createApp(config: VisageConfig): Promise<VisageApp> {
-  const store = await openSqliteStore({ dataDir: config.dataDir, groupLimit: config.groupLimit });
+  const store = await openConfiguredStore(config);
   const cleanups: Array<() => Promise<void>> = [() => store.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseEncryptionKey } from './store/at-rest-cipher.js';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './library/quality-gate.js';
 import { DEFAULT_LIVENESS_THRESHOLD } from './recognition/liveness-scale.js';
 
@@ -26,6 +27,8 @@ export interface VisageConfig {
   /** livenessScore below this → `liveness: false` in compare and search. */
   livenessThreshold: number;
   security: SecurityOptions;
+  /** AES-256 key for encryption at rest (VISAGE_ENCRYPTION_KEY); absent = stored in plaintext. */
+  encryptionKey?: Buffer;
 }
 
 /** Access control and browser-facing protections; all off by default, like the original device. */
@@ -65,6 +68,20 @@ const numberVar = (fallback: number) =>
 
 const quality = DEFAULT_QUALITY_THRESHOLDS;
 
+/** Never echoed in an error message. */
+const SECRET_VARIABLES = new Set(['VISAGE_ENCRYPTION_KEY']);
+
+const encryptionKeyVar = () =>
+  orDefault('').transform((text, context): Buffer | undefined => {
+    if (text === '') return undefined;
+    const key = parseEncryptionKey(text);
+    if (key === undefined) {
+      context.addIssue({ code: 'custom', message: 'expected 64 hex digits or the base64 of 32 bytes (e.g. `openssl rand -hex 32`)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
 /** Comma-separated list; blanks dropped. */
 const listVar = () => orDefault('').transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 
@@ -77,6 +94,7 @@ const environmentSchema = z.object({
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  VISAGE_ENCRYPTION_KEY: encryptionKeyVar(),
   VISAGE_AUTH: orDefault('off').pipe(z.enum(['on', 'off'])),
   VISAGE_RATE_LIMIT: integerVar(0, 0, 1_000_000),
   VISAGE_CORS_ORIGINS: listVar(),
@@ -96,7 +114,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '?');
-        return `${variable}=${JSON.stringify(environment[variable] ?? '')}: ${issue.message}`;
+        const shown = SECRET_VARIABLES.has(variable) ? '(value hidden)' : JSON.stringify(environment[variable] ?? '');
+        return `${variable}=${shown}: ${issue.message}`;
       }),
     );
   }
@@ -125,5 +144,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
       corsOrigins: env.VISAGE_CORS_ORIGINS,
     },
     livenessThreshold: env.VISAGE_LIVENESS_THRESHOLD,
+    ...(env.VISAGE_ENCRYPTION_KEY === undefined ? {} : { encryptionKey: env.VISAGE_ENCRYPTION_KEY }),
   };
 }

@@ -1,6 +1,7 @@
 /** Entry point: configuration from the environment, listen, and shut down cleanly on SIGTERM/SIGINT. */
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { AtRestKeyError } from './store/at-rest-cipher.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad configuration is the operator's to fix: say what is wrong, without a stack trace.
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof AtRestKeyError) console.error(error.message);
   else console.error('Visage failed to start:', error);
   process.exit(1);
 });

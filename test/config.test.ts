@@ -52,6 +52,11 @@ describe('configuration from the environment', () => {
     assert.equal(config.quality.minFaceSize, 64);
     assert.deepEqual(config.security, { auth: true, rateLimitPerMinute: 600, corsOrigins: ['https://a.example', 'https://b.example'] });
     assert.equal(config.livenessThreshold, 62.5);
+    assert.equal(config.encryptionKey, undefined);
+    const hexKey = 'ab'.repeat(32);
+    assert.deepEqual(loadConfig({ VISAGE_ENCRYPTION_KEY: hexKey }).encryptionKey, Buffer.from(hexKey, 'hex'));
+    const base64Key = Buffer.alloc(32, 7).toString('base64');
+    assert.deepEqual(loadConfig({ VISAGE_ENCRYPTION_KEY: base64Key }).encryptionKey, Buffer.alloc(32, 7));
   });
 
   it('names every bad variable in one start-up error', () => {
@@ -64,12 +69,15 @@ describe('configuration from the environment', () => {
           VISAGE_QUALITY_MAX_BLURNESS: 'high',
           VISAGE_AUTH: 'yes',
           VISAGE_LIVENESS_THRESHOLD: '101',
+          VISAGE_ENCRYPTION_KEY: 'hunter2-secret',
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH', 'VISAGE_LIVENESS_THRESHOLD']) {
+        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH', 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
+        // A key is never echoed, not even a malformed one.
+        assert.doesNotMatch(error.message, /hunter2/);
         return true;
       },
     );

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
-import { blobFiles } from './helpers/data-dir.js';
+import { AtRestCipher, AtRestKeyError } from '../src/store/at-rest-cipher.js';
+import { blobFiles, filesContaining } from './helpers/data-dir.js';
 import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'visage-store-test-'));
@@ -149,6 +150,65 @@ describe('SQLite store specifics', () => {
     });
     // The crop of the face whose original vanished was an orphan then, and is gone too.
     assert.equal(blobFiles(dataDir).length, 3); // intact face's original and crop, cropless face's original
+  });
+
+  describe('encryption at rest', () => {
+    const cipherA = new AtRestCipher(Buffer.alloc(32, 0xa1));
+    const cipherB = new AtRestCipher(Buffer.alloc(32, 0xb2));
+    const openWith = (dataDir: string, cipher?: AtRestCipher) => openSqliteStore({ dataDir, ...(cipher ? { cipher } : {}) });
+
+    it('stores embeddings, originals and crops only as ciphertext and reads them back', async () => {
+      const dataDir = freshDir();
+      const image = sampleImage({ bytes: new Uint8Array(Buffer.from('an original image, long enough to search for')) });
+      const face = sampleFace({ crop: new Uint8Array(Buffer.from('a face crop, long enough to search for')) });
+      const store = await openWith(dataDir, cipherA);
+      try {
+        await store.registerFace(image, face);
+        for (const plaintext of [image.bytes, face.crop, new Uint8Array(face.embedding.buffer)]) {
+          assert.deepEqual(filesContaining(dataDir, Buffer.from(plaintext)), []);
+        }
+        assert.deepEqual((await store.getImage(image.imageId))?.bytes, image.bytes);
+        assert.deepEqual((await store.getFace(face.faceToken))?.crop, face.crop);
+      } finally {
+        await store.close();
+      }
+      const reopened = await openWith(dataDir, cipherA);
+      try {
+        const vectors = [];
+        for await (const vector of reopened.streamVectors()) vectors.push(vector.embedding);
+        assert.deepEqual(vectors, [face.embedding]);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('refuses to open with a wrong key, without a key, or to encrypt a directory holding plaintext faces', async () => {
+      const encrypted = freshDir();
+      await (await openWith(encrypted, cipherA)).close();
+      await assert.rejects(openWith(encrypted, cipherB), (error: unknown) => error instanceof AtRestKeyError && /not the key/.test(error.message));
+      await assert.rejects(openWith(encrypted), (error: unknown) => error instanceof AtRestKeyError && /set VISAGE_ENCRYPTION_KEY/.test(error.message));
+      const plain = freshDir();
+      await withSqlite(plain, async (store) => {
+        await store.registerFace(sampleImage(), sampleFace());
+      });
+      await assert.rejects(openWith(plain, cipherA), (error: unknown) => error instanceof AtRestKeyError && /unencrypted/.test(error.message));
+    });
+
+    it('fails clearly on a tampered file', async () => {
+      const dataDir = freshDir();
+      const face = sampleFace();
+      const store = await openWith(dataDir, cipherA);
+      try {
+        await store.registerFace(sampleImage(), face);
+        const cropPath = join(dataDir, blobFiles(dataDir).find((file) => file.startsWith('crops/'))!);
+        const bytes = readFileSync(cropPath);
+        bytes[bytes.length - 1]! ^= 0xff;
+        writeFileSync(cropPath, bytes);
+        await assert.rejects(store.getFace(face.faceToken), AtRestKeyError);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   it('keeps embeddings bit-exact as float32 across a reopen', async () => {

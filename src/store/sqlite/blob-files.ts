@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PLAINTEXT, type BytesCodec } from '../at-rest-cipher.js';
 import { existsSync } from 'node:fs';
 
 export type BlobKind = 'originals' | 'crops';
@@ -18,7 +19,11 @@ const isMissing = (error: unknown): boolean =>
   error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 export class BlobFiles {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /** Encryption at rest of the file contents, or plaintext. */
+    private readonly codec: BytesCodec = PLAINTEXT,
+  ) {}
 
   /** Fresh name; the first two hex digits shard the files into 256 sub-directories. */
   private static newName(): string {
@@ -40,7 +45,7 @@ export class BlobFiles {
     const temporary = `${target}.tmp`;
     const handle = await open(temporary, 'wx');
     try {
-      await handle.writeFile(bytes);
+      await handle.writeFile(this.codec.seal(bytes));
       await handle.sync();
     } finally {
       await handle.close();
@@ -53,7 +58,7 @@ export class BlobFiles {
   /** The file's bytes, or undefined when it is gone (deleted by a concurrent commit). */
   async read(kind: BlobKind, name: string): Promise<Uint8Array | undefined> {
     try {
-      return new Uint8Array(await readFile(this.path(kind, name)));
+      return new Uint8Array(this.codec.open(await readFile(this.path(kind, name))));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

@@ -96,6 +96,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'store settings (encryption key check)',
+    sql: `CREATE TABLE store_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);`,
+  },
 ];
 
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {

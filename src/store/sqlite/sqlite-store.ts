@@ -34,8 +34,10 @@ import type {
   StoredVector,
 } from '../store.js';
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
+import { PLAINTEXT, type AtRestCipher, type BytesCodec } from '../at-rest-cipher.js';
 import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
 import { SqliteAccessRecords } from './access-records.js';
+import { verifyAtRestKey } from './at-rest-check.js';
 import { applyMigrations } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -50,6 +52,8 @@ export interface SqliteStoreOptions {
    * server, whose in-flight registration files would look like orphans.
    */
   checkConsistency?: boolean;
+  /** Encrypts embeddings, originals and crops at rest; a data directory is encrypted from its creation. */
+  cipher?: AtRestCipher;
 }
 
 interface FaceRowSql {
@@ -125,7 +129,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
     applyMigrations(db);
-    const store = new SqliteStore(db, new BlobFiles(options.dataDir), options);
+    verifyAtRestKey(db, options.cipher);
+    const store = new SqliteStore(db, new BlobFiles(options.dataDir, options.cipher), options);
     if (options.checkConsistency ?? true) await store.checkConsistency();
     return store;
   } catch (error) {
@@ -278,6 +283,8 @@ class SqliteStore implements Store {
   private readonly streamBatchSize: number;
   private readonly sql: Statements;
   private readonly access: SqliteAccessRecords;
+  /** Embeddings are sealed like the files when encryption at rest is on. */
+  private readonly codec: BytesCodec;
 
   constructor(
     private readonly db: Database.Database,
@@ -288,6 +295,15 @@ class SqliteStore implements Store {
     this.streamBatchSize = options.streamBatchSize ?? 1000;
     this.sql = prepareStatements(db);
     this.access = new SqliteAccessRecords(db);
+    this.codec = options.cipher ?? PLAINTEXT;
+  }
+
+  private embeddingBlob(embedding: Float32Array): Buffer {
+    return Buffer.from(this.codec.seal(embeddingToBlob(embedding)));
+  }
+
+  private embeddingOf(blob: Buffer): Float32Array {
+    return blobToEmbedding(Buffer.from(this.codec.open(blob)));
   }
 
   /**
@@ -368,7 +384,7 @@ class SqliteStore implements Store {
           const faceId = Number(
             this.sql.insertFace.run(
               face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
-              face.modelId, embeddingToBlob(face.embedding), cropFile,
+              face.modelId, this.embeddingBlob(face.embedding), cropFile,
             ).lastInsertRowid,
           );
           this.sql.insertBinding.run(faceId, defaultGroup.pk);
@@ -609,7 +625,7 @@ class SqliteStore implements Store {
         yield {
           faceToken: row.face_token,
           modelId: modelId ?? row.model_id!,
-          embedding: blobToEmbedding(row.embedding),
+          embedding: this.embeddingOf(row.embedding),
           groupIds: parseGroupIds(row.group_ids),
         };
       }
@@ -626,7 +642,7 @@ class SqliteStore implements Store {
   }
 
   async stageEmbedding(faceToken: string, modelId: string, embedding: Float32Array): Promise<boolean> {
-    return this.sql.stageEmbedding.run(modelId, embeddingToBlob(embedding), faceToken).changes > 0;
+    return this.sql.stageEmbedding.run(modelId, this.embeddingBlob(embedding), faceToken).changes > 0;
   }
 
   async modelCoverage(modelId: string): Promise<ModelCoverage> {
