@@ -4,12 +4,20 @@
  * (the 500 impostor pairs of DevTest alone cannot resolve 1e-3). Pairs where a side has no face count as
  * "different". `--min-accuracy X` exits 1 when DevTest accuracy is below X (the CI gate).
  */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { loadScoreScale } from '../src/recognition/calibration.js';
 import { cosine } from '../src/vision/embed.js';
 import { allImages, crossScores, embedAllCached, lfwAvailable, LFW_DIR, readPairs, type Pair } from './dataset.js';
-import { accuracyAt, bestThreshold, tarAtFar, type ScoredPair } from './metrics.js';
+import { detSvg, writeDetPng } from './det-plot.js';
+import { accuracyAt, bestThreshold, errorRates, mcnemarExact, tarAtFar, type ScoredPair } from './metrics.js';
 
-const minIndex = process.argv.indexOf('--min-accuracy');
-const minAccuracy = minIndex > 0 ? Number(process.argv[minIndex + 1]) : undefined;
+const argument = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const minAccuracy = argument('--min-accuracy') === undefined ? undefined : Number(argument('--min-accuracy'));
+const plotFile = argument('--plot');
 
 if (!lfwAvailable()) {
   console.log(`bench:accuracy: ${LFW_DIR} not found; skipped (nothing measured)`);
@@ -39,6 +47,23 @@ const far3 = tarAtFar(genuine, impostor, 1e-3);
 const far4 = tarAtFar(genuine, impostor, 1e-4);
 const noFace = images.filter((i) => !run.embeddings.get(i.path)).length;
 
+// McNemar against the foundation's decisions on the same DevTest pairs.
+const pairKey = (p: Pair) => `${basename(p.a)}|${basename(p.b)}`;
+const baseline = JSON.parse(readFileSync(new URL('./baseline-devtest.json', import.meta.url), 'utf8')) as { model: string; errors: string[] };
+const baselineWrong = new Set(baseline.errors);
+const wrongNow = new Set(test.filter((_, i) => (testScores[i]!.score >= threshold) !== testScores[i]!.same).map(pairKey));
+const fixed = [...baselineWrong].filter((key) => !wrongNow.has(key)).length;
+const broken = [...wrongNow].filter((key) => !baselineWrong.has(key)).length;
+const mcnemarP = mcnemarExact(fixed, broken);
+
+// Score → FAR / TAR on all View 1 pairs (the calibration set, so FAR is in-sample by construction).
+const scale = loadScoreScale();
+const SCORES = [50, 60, 70, 75, 80, 85, 90, 95];
+const scoreTable = SCORES.map((s) => {
+  const [rates] = errorRates(genuine, impostor, [scale.toCosine(s)]);
+  return { score: s, cosine: Number(scale.toCosine(s).toFixed(4)), far: rates!.fmr, tar: 1 - rates!.fnmr };
+});
+
 const result = {
   model: run.modelId,
   devtest_accuracy: Number((accuracy * 100).toFixed(2)),
@@ -51,12 +76,27 @@ const result = {
   impostor_pairs: impostor.length,
   images: images.length,
   images_without_face: noFace,
+  mcnemar_vs_baseline: { baseline: baseline.model, fixed, broken, p: Number(mcnemarP.toPrecision(3)) },
   median_ms_per_image: Number(run.medianMs.toFixed(1)),
   total_s: Number(seconds.toFixed(1)),
 };
 console.log(`LFW View 1 DevTest accuracy ${result.devtest_accuracy} % (threshold ${result.devtrain_threshold_cosine} from DevTrain, ${errors.length} errors)`);
 console.log(`TAR ${result.tar_at_far_1e3} % at FAR 1e-3, ${result.tar_at_far_1e4} % at FAR 1e-4 (${genuine.length} genuine, ${impostor.length} impostor pairs of View 1)`);
+console.log(`McNemar vs ${baseline.model}'s DevTest decisions: ${fixed} pairs fixed, ${broken} broken, exact p = ${result.mcnemar_vs_baseline.p}`);
+console.log('score → FAR / TAR on all View 1 pairs:');
+for (const row of scoreTable) {
+  console.log(`  ${row.score}  cosine ${row.cosine.toFixed(4)}  FAR ${row.far.toExponential(2)}  TAR ${(row.tar * 100).toFixed(2)} %`);
+}
 console.log(JSON.stringify(result));
+if (plotFile) {
+  const thresholds = Array.from({ length: 401 }, (_, i) => -0.2 + i * 0.003);
+  const marks = scoreTable
+    .filter((row) => row.score >= 60)
+    .map((row) => ({ fmr: row.far, fnmr: 1 - row.tar, label: `score ${row.score}` }));
+  const title = `DET, LFW View 1 (${genuine.length} genuine, ${(impostor.length / 1e6).toFixed(2)} M impostor pairs), ${run.modelId}`;
+  await writeDetPng(plotFile, detSvg(title, errorRates(genuine, impostor, thresholds), marks));
+  console.log(`wrote ${plotFile}`);
+}
 if (minAccuracy !== undefined && result.devtest_accuracy < minAccuracy) {
   console.error(`accuracy gate: ${result.devtest_accuracy} % < ${minAccuracy} %`);
   process.exit(1);

@@ -74,3 +74,43 @@ export function equalErrorPoint(live: readonly number[], attacks: readonly numbe
   }
   return { eer: best.eer, threshold: best.threshold };
 }
+
+/**
+ * Exact McNemar test of two classifiers on the same pairs: only the discordant pairs count — `onlyFirstWrong`
+ * (the first wrong, the second right) and `onlySecondWrong` — and under "no difference" each is a fair coin
+ * flip. Two-sided p-value from the binomial distribution, capped at 1.
+ */
+export function mcnemarExact(onlyFirstWrong: number, onlySecondWrong: number): number {
+  const n = onlyFirstWrong + onlySecondWrong;
+  if (n === 0) return 1;
+  const k = Math.min(onlyFirstWrong, onlySecondWrong);
+  let tail = 0;
+  let term = 0.5 ** n; // C(n, 0) / 2^n
+  for (let i = 0; i <= k; i++) {
+    tail += term;
+    term *= (n - i) / (i + 1);
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/** False non-match rate and false match rate at each of `thresholds` (a DET/ROC curve's points). */
+export function errorRates(genuine: number[], ascendingImpostor: Float32Array, thresholds: number[]): Array<{ threshold: number; fmr: number; fnmr: number }> {
+  const sortedGenuine = Float64Array.from(genuine).sort();
+  return thresholds.map((threshold) => ({
+    threshold,
+    fmr: 1 - lowerBound(ascendingImpostor, threshold) / ascendingImpostor.length,
+    fnmr: lowerBound(sortedGenuine, threshold) / sortedGenuine.length,
+  }));
+}
+
+/** Number of elements of ascending `values` below `x`. */
+function lowerBound(values: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -37,8 +37,15 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     cleanups.push(() => analyzer.close());
 
     const { index, loaded, skippedOtherModel } = await loadVectorIndex(store, analyzer);
-    const { faces, groups } = createLibrary({ store, index, analyzer, quality: config.quality });
-    const recognition = new RecognitionService(store, index, analyzer, loadScoreScale(), {
+    const scale = loadScoreScale();
+    const { faces, groups } = createLibrary({
+      store,
+      index,
+      analyzer,
+      quality: config.quality,
+      ...(config.duplicateThreshold === undefined ? {} : { duplicateMinCosine: scale.toCosine(config.duplicateThreshold) }),
+    });
+    const recognition = new RecognitionService(store, index, analyzer, scale, {
       scale: loadLivenessScale(),
       threshold: config.livenessThreshold,
     });

@@ -26,6 +26,8 @@ export interface VisageConfig {
   quality: QualityThresholds;
   /** livenessScore below this → `liveness: false` in compare and search. */
   livenessThreshold: number;
+  /** Registration refuses a face scoring at least this against an enrolled one (FACE_ALREADY_EXIST); undefined = off. */
+  duplicateThreshold: number | undefined;
   security: SecurityOptions;
   /** AES-256 key for encryption at rest (VISAGE_ENCRYPTION_KEY); absent = stored in plaintext. */
   encryptionKey?: Buffer;
@@ -106,6 +108,9 @@ const environmentSchema = z.object({
   VISAGE_QUALITY_MIN_CONTRAST: numberVar(quality.minContrast),
   VISAGE_QUALITY_MIN_FACE_SIZE: numberVar(quality.minFaceSize),
   VISAGE_LIVENESS_THRESHOLD: numberVar(DEFAULT_LIVENESS_THRESHOLD).pipe(z.number().min(0).max(100)),
+  VISAGE_DUPLICATE_THRESHOLD: orDefault('off').pipe(
+    z.union([z.literal('off'), z.string().regex(/^\d+(\.\d+)?$/, 'expected off or a score 0..100').transform(Number).pipe(z.number().max(100))]),
+  ),
 });
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): VisageConfig {
@@ -138,6 +143,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
       minContrast: env.VISAGE_QUALITY_MIN_CONTRAST,
       minFaceSize: env.VISAGE_QUALITY_MIN_FACE_SIZE,
     },
+    duplicateThreshold: env.VISAGE_DUPLICATE_THRESHOLD === 'off' ? undefined : env.VISAGE_DUPLICATE_THRESHOLD,
     security: {
       auth: env.VISAGE_AUTH === 'on',
       rateLimitPerMinute: env.VISAGE_RATE_LIMIT,

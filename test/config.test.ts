@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       maxPendingAnalyses: 64,
       logLevel: 'info',
       quality: { ...DEFAULT_QUALITY_THRESHOLDS },
+      duplicateThreshold: undefined,
       security: { auth: false, rateLimitPerMinute: 0, corsOrigins: [] },
       livenessThreshold: 50,
     });
@@ -39,7 +40,9 @@ describe('configuration from the environment', () => {
       VISAGE_RATE_LIMIT: '600',
       VISAGE_CORS_ORIGINS: ' https://a.example, https://b.example ,',
       VISAGE_LIVENESS_THRESHOLD: '62.5',
+      VISAGE_DUPLICATE_THRESHOLD: '92.5',
     });
+    assert.equal(config.duplicateThreshold, 92.5);
     assert.equal(config.port, 9000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.dataDir, '/srv/visage');
@@ -70,10 +73,12 @@ describe('configuration from the environment', () => {
           VISAGE_AUTH: 'yes',
           VISAGE_LIVENESS_THRESHOLD: '101',
           VISAGE_ENCRYPTION_KEY: 'hunter2-secret',
+          VISAGE_DUPLICATE_THRESHOLD: '101',
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const variable of ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH', 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY']) {
+        const variables = ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH'];
+        for (const variable of [...variables, 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY', 'VISAGE_DUPLICATE_THRESHOLD']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
         // A key is never echoed, not even a malformed one.

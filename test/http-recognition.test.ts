@@ -26,6 +26,7 @@ interface CompareData {
 interface Hit {
   group: Array<{ groupId: string }>;
   searchScore: number;
+  far: number;
   faceToken: string;
   imageId: string;
   description: string;
@@ -34,7 +35,8 @@ interface Hit {
   imageUrl: string;
 }
 type Rank = 'top1' | 'top2' | 'top3' | 'top4' | 'top5';
-type SearchData = { detectionResult: DetectionResult; feature?: number[]; featureModel?: string } & Record<Rank, Hit | Record<string, never>>;
+type Ranked = Record<Rank, Hit | Record<string, never>>;
+type SearchData = { detectionResult: DetectionResult; feature?: number[]; featureModel?: string; faces?: Array<{ detectionResult: DetectionResult } & Ranked> } & Ranked;
 interface Registered {
   imageId: string;
   faceToken: string;
@@ -62,7 +64,7 @@ function assertDetectionResult(result: DetectionResult, liveness: boolean): void
   }
 }
 
-function hits(data: SearchData): Hit[] {
+function hits(data: Ranked): Hit[] {
   const found: Hit[] = [];
   for (const rank of RANKS) {
     const entry = data[rank];
@@ -159,6 +161,9 @@ describe('recognition (api.md section 3)', () => {
       assert.equal(hit.imageId, 'ann');
       assert.deepEqual([hit.name, hit.description, hit.gender], ['Ann', 'Ann.jpg', '']);
       assert.ok(hit.searchScore >= 80, `score ${hit.searchScore}`);
+      // Extension: the calibrated false-accept rate of the score; at or above 80 it is at most 1e-4.
+      assert.ok(hit.far > 0 && hit.far <= 1e-4, `far ${hit.far}`);
+      assert.equal('faces' in data, false, 'faces only with allFaces');
       assert.deepEqual(hit.group.map((entry) => entry.groupId).sort(), ['default', 'staff']);
       assert.equal(fromDataUrl(hit.imageUrl).mime, 'image/jpeg');
       for (const rank of RANKS.slice(1)) assert.deepEqual(data[rank], {});
@@ -202,6 +207,25 @@ describe('recognition (api.md section 3)', () => {
       assert.ok(Math.abs(norm - 1) < 1e-3, `embedding norm ${norm}`);
       assert.equal(typeof data.featureModel, 'string');
       assert.ok(data.featureModel!.length > 0);
+    });
+
+    it('with allFaces searches every face of the photo, largest first, beside the main face\'s usual fields', async () => {
+      const photo = dataUrl(samplePhoto(5));
+      const data = expectSuccess(await search({ image: photo, group: ['default'], topN: 5, allFaces: true }));
+      const faces = data.faces!;
+      assert.ok(faces.length >= 3, `sample5 shows several people, found ${faces.length}`);
+      const area = (r: DetectionResult) => (r.right - r.left) * (r.bottom - r.top);
+      for (let i = 1; i < faces.length; i++) assert.ok(area(faces[i - 1]!.detectionResult) >= area(faces[i]!.detectionResult));
+      for (const face of faces) assertDetectionResult(face.detectionResult, false);
+      // The main face (Ann, registered twice) is among them with the same hits as top1..; nobody else is enrolled.
+      const main = faces.filter((face) => JSON.stringify(face.detectionResult) === JSON.stringify(data.detectionResult));
+      assert.equal(main.length, 1);
+      assert.deepEqual(hits(main[0]!).map((hit) => hit.faceToken).sort(), [ann.faceToken, annCopy.faceToken].sort());
+      assert.deepEqual(hits(main[0]!), hits(data));
+      for (const other of faces.filter((face) => face !== main[0])) assert.deepEqual(hits(other), [], 'strangers find nobody');
+      // sample3's other faces are not Bea: only one face of that photo finds her.
+      const group = expectSuccess(await search({ image: dataUrl(samplePhoto(3)), group: ['others'], topN: 5, allFaces: true }));
+      assert.deepEqual(group.faces!.flatMap((face) => hits(face).map((hit) => hit.faceToken)), [bea.faceToken]);
     });
 
     it('answers 104311 when any searched group is unknown', async () => {

@@ -161,6 +161,16 @@ describe('VectorIndex', () => {
     assert.equal(holds(vectors[2]![1]), false);
   });
 
+  it('without groups searches every face, those bound to no group included', () => {
+    const index = new VectorIndex(2);
+    index.add('grouped', Float32Array.from([1, 0]), ['g']);
+    index.add('unbound', Float32Array.from([0.8, 0.6]), []);
+    index.add('far', Float32Array.from([0, 1]), ['default']);
+    const query = Float32Array.from([1, 0]);
+    assert.deepEqual(index.search(query, { limit: 5, minCosine: 0.5 }).map((c) => c.faceToken), ['grouped', 'unbound']);
+    assert.deepEqual(index.search(query, { groups: ['default'], limit: 5, minCosine: 0.5 }), []);
+  });
+
   it('rejects vectors of the wrong size', () => {
     const index = new VectorIndex(3);
     assert.throws(() => index.add('x', new Float32Array(2), ['default']));

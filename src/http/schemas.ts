@@ -172,6 +172,8 @@ export const searchBody = z.object({
     .transform((count) => count ?? 1),
   livenessEnabled: optionalBoolean(),
   featureUpload: optionalBoolean(),
+  /** Extension: also search every other face of the photo (`faces` in the reply, largest first). */
+  allFaces: optionalBoolean(),
 });
 
 /** Extension (not in api.md; the console uses it): every face of an image, main face first. */

@@ -95,6 +95,8 @@ export interface WireDetectedFace extends WireDetectionResult {
 export interface WireSearchHit {
   group: Array<{ groupId: string }>;
   searchScore: number;
+  /** Extension: the estimated false-accept rate of one comparison at searchScore. */
+  far: number;
   faceToken: string;
   imageId: string;
   description: string;

@@ -15,8 +15,8 @@ export interface IndexCandidate {
 }
 
 export interface IndexSearch {
-  /** Only faces belonging to at least one of these groups are candidates. */
-  groups: Iterable<string>;
+  /** Only faces belonging to at least one of these groups are candidates; absent = every face. */
+  groups?: Iterable<string>;
   /** Best `limit` candidates, by descending cosine. */
   limit: number;
   /** Candidates below this cosine are dropped. */
@@ -147,7 +147,8 @@ export class VectorIndex {
     // Searched bits with their own threshold; only needed when thresholds differ per group.
     const thresholdBits: number[] = [];
     const thresholds: number[] = [];
-    for (const groupId of new Set(options.groups)) {
+    const everyFace = options.groups === undefined;
+    for (const groupId of new Set(options.groups ?? [])) {
       const bit = this.bitOf.get(groupId);
       if (bit === undefined) continue; // a group without members
       mask[bit >>> 5]! |= 1 << (bit & 31);
@@ -168,8 +169,8 @@ export class VectorIndex {
 
     for (let slot = 0; slot < this.count; slot++) {
       const memberBase = slot * words;
-      let member = false;
-      for (let w = 0; w < words; w++) {
+      let member = everyFace;
+      for (let w = 0; w < words && !member; w++) {
         if ((membership[memberBase + w]! & mask[w]!) !== 0) {
           member = true;
           break;

@@ -20,6 +20,8 @@ export class FaceService implements FaceLibrary {
     private readonly context: LibraryContext,
     private readonly analyzer: FaceAnalyzer,
     private readonly quality: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+    /** Optional biometric duplicate check: a face at least this similar to an enrolled one is refused. */
+    private readonly duplicateMinCosine?: number,
   ) {}
 
   async register(input: RegisterFaceInput): Promise<RegisteredFace> {
@@ -34,6 +36,11 @@ export class FaceService implements FaceLibrary {
     const faceToken = newFaceToken();
     const { store, index, writes } = this.context;
     const id = await writes.run(async () => {
+      // Inside the write queue, so two registrations of one face cannot both pass the check.
+      if (this.duplicateMinCosine !== undefined) {
+        const [twin] = index.search(face.embedding, { limit: 1, minCosine: this.duplicateMinCosine });
+        if (twin) throw new VisageError('FACE_ALREADY_EXIST', undefined, { faceToken: twin.faceToken });
+      }
       // The store refuses an existing imageId (FACE_ALREADY_EXIST) inside its transaction.
       const registered = await store.registerFace(
         { imageId, description: input.description, format: analysis.format, bytes: input.image },

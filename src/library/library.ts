@@ -12,12 +12,14 @@ export interface LibraryOptions {
   index: VectorIndex;
   analyzer: FaceAnalyzer;
   quality?: QualityThresholds;
+  /** Registration refuses a face at least this similar (cosine) to an enrolled one; absent = off. */
+  duplicateMinCosine?: number;
 }
 
 export function createLibrary(options: LibraryOptions): { faces: FaceService; groups: GroupService } {
   const context = createLibraryContext(options.store, options.index);
   return {
-    faces: new FaceService(context, options.analyzer, options.quality),
+    faces: new FaceService(context, options.analyzer, options.quality, options.duplicateMinCosine),
     groups: new GroupService(context),
   };
 }

@@ -2,7 +2,7 @@
 import { VisageError } from '../errors.js';
 import type { VectorIndex } from '../index/vector-index.js';
 import type { GroupRecord, Store } from '../store/store.js';
-import type { FaceAnalyzer } from '../vision/types.js';
+import type { FaceAnalyzer, Rect } from '../vision/types.js';
 import { detectedFace } from './detected-face.js';
 import type { LivenessCheck } from './liveness-scale.js';
 import type { ScoreScale } from './score-scale.js';
@@ -20,17 +20,35 @@ export class SearchService {
   async search(request: SearchRequest): Promise<SearchResult> {
     // Groups are checked before the (expensive) analysis: any unknown id → GROUP_ID_NOT_EXIST.
     const groups = await this.searchedGroups(request.groupIds);
-    const analysis = await this.analyzer.analyze(request.image, { liveness: request.liveness, maxFaces: 1 });
+    const analysis = await this.analyzer.analyze(request.image, {
+      liveness: request.liveness,
+      ...(request.allFaces ? {} : { maxFaces: 1 }),
+    });
     const face = analysis.faces[0];
     if (!face) throw new VisageError('FACE_NOT_FOUND');
 
+    const result: SearchResult = { face: detectedFace(face, this.liveness), hits: await this.hitsFor(face.embedding, groups, request.topN) };
+    if (request.allFaces) {
+      const largestFirst = [...analysis.faces].sort((a, b) => rectArea(b.rect) - rectArea(a.rect));
+      result.faces = [];
+      for (const other of largestFirst) {
+        const hits = other === face ? result.hits : await this.hitsFor(other.embedding, groups, request.topN);
+        result.faces.push({ face: detectedFace(other, this.liveness), hits });
+      }
+    }
+    if (request.featureUpload) result.feature = { vector: Array.from(face.embedding), model: this.analyzer.modelId };
+    return result;
+  }
+
+  /** The hits of one probe embedding: at or above a searched group's threshold, best first, at most `limit`. */
+  private async hitsFor(embedding: Float32Array, groups: GroupRecord[], limit: number): Promise<SearchHit[]> {
     // A candidate is a hit when it reaches the groupScore of a searched group it belongs to. The
     // index applies each group's threshold during the scan, so the top slots only go to real hits.
     const scoreOf = new Map(groups.map((group) => [group.groupId, group.groupScore]));
     const groupMinCosine = new Map(groups.map((group) => [group.groupId, this.scale.toCosine(group.groupScore)]));
-    const candidates = this.index.search(face.embedding, {
+    const candidates = this.index.search(embedding, {
       groups: scoreOf.keys(),
-      limit: request.topN,
+      limit,
       minCosine: Math.min(...groupMinCosine.values()),
       groupMinCosine,
     });
@@ -49,6 +67,7 @@ export class SearchService {
       hits.push({
         groupIds: stored.groupIds,
         score,
+        far: this.scale.falseAcceptRate(score),
         faceToken: stored.faceToken,
         imageId: stored.imageId,
         description: stored.description,
@@ -57,10 +76,7 @@ export class SearchService {
         crop: stored.crop,
       });
     }
-
-    const result: SearchResult = { face: detectedFace(face, this.liveness), hits };
-    if (request.featureUpload) result.feature = { vector: Array.from(face.embedding), model: this.analyzer.modelId };
-    return result;
+    return hits;
   }
 
   private async searchedGroups(groupIds: readonly string[]): Promise<GroupRecord[]> {
@@ -72,4 +88,8 @@ export class SearchService {
     }
     return groups;
   }
+}
+
+function rectArea(rect: Rect): number {
+  return (rect.right - rect.left) * (rect.bottom - rect.top);
 }

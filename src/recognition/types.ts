@@ -32,6 +32,8 @@ export interface SearchRequest {
   topN: number;
   liveness: boolean;
   featureUpload: boolean;
+  /** Extension: search every face of the photo, not only the main one. */
+  allFaces?: boolean;
 }
 
 export interface SearchHit {
@@ -39,6 +41,8 @@ export interface SearchHit {
   groupIds: string[];
   /** Calibrated 0..100. */
   score: number;
+  /** Estimated false-accept rate of one comparison at `score` (the calibration table's). */
+  far: number;
   faceToken: string;
   imageId: string;
   description: string;
@@ -48,10 +52,16 @@ export interface SearchHit {
   crop: Uint8Array;
 }
 
-export interface SearchResult {
+/** One face of the photo with its own hits. */
+export interface FaceSearchResult {
   face: DetectedFace;
   /** Hits in descending score, at most topN. */
   hits: SearchHit[];
+}
+
+export interface SearchResult extends FaceSearchResult {
+  /** With `allFaces`: every face of the photo, the main one included, largest first. */
+  faces?: FaceSearchResult[];
   /** Present when featureUpload was asked for. */
   feature?: { vector: number[]; model: string };
 }

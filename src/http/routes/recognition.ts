@@ -14,6 +14,7 @@ function wireSearchHit(hit: SearchHit): WireSearchHit {
   return {
     group: hit.groupIds.map((groupId) => ({ groupId })),
     searchScore: hit.score,
+    far: hit.far,
     faceToken: hit.faceToken,
     imageId: hit.imageId,
     description: hit.description,
@@ -49,17 +50,26 @@ export const recognitionRoutes: FastifyPluginAsync<RecognitionRoutesOptions> = a
 
   // 3.2
   app.post('/api/face/search', async (request) => {
-    const { image, group, topN, livenessEnabled, featureUpload } = parseBody(searchBody, request.body);
+    const { image, group, topN, livenessEnabled, featureUpload, allFaces } = parseBody(searchBody, request.body);
     const result = await recognition.search({
       image,
       groupIds: group,
       topN,
       liveness: livenessEnabled,
       featureUpload,
+      allFaces,
     });
     return success({
       detectionResult: wireDetectionResult(result.face),
       ...rankedHits(result.hits.slice(0, topN)),
+      ...(result.faces === undefined
+        ? {}
+        : {
+            faces: result.faces.map((each) => ({
+              detectionResult: wireDetectionResult(each.face),
+              ...rankedHits(each.hits.slice(0, topN)),
+            })),
+          }),
       ...(result.feature === undefined ? {} : { feature: result.feature.vector, featureModel: result.feature.model }),
     });
   });
