@@ -9,6 +9,8 @@ import { buildServer } from './http/server.js';
 import { AuditLog } from './library/audit-log.js';
 import { loadVectorIndex } from './index/load-index.js';
 import { createLibrary } from './library/library.js';
+import type { FaceService } from './library/faces.js';
+import type { ReembedOutcome } from './library/reembed.js';
 import { loadScoreScale } from './recognition/calibration.js';
 import { loadLivenessScale } from './recognition/liveness-scale.js';
 import { RecognitionService } from './recognition/recognition.js';
@@ -19,6 +21,8 @@ export interface VisageApp {
   server: FastifyInstance;
   /** Faces loaded into the search index at start, and those skipped (embedded by another model). */
   indexed: { loaded: number; skippedOtherModel: number };
+  /** Present when faces of another model were found: their re-embedding, running in the background. */
+  reembedding?: Promise<ReembedOutcome>;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,8 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     });
     cleanups.push(() => analyzer.close());
 
+    // A complete set re-embedded by `visage reembed` (or an interrupted run) becomes current now.
+    await store.promoteEmbeddings(analyzer.modelId);
     const { index, loaded, skippedOtherModel } = await loadVectorIndex(store, analyzer);
     const scale = loadScoreScale();
     const { faces, groups } = createLibrary({
@@ -61,9 +67,48 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     });
     cleanups.push(() => server.close());
     await server.ready();
-    return { server, indexed: { loaded, skippedOtherModel }, close: closeAll };
+    const app: VisageApp = { server, indexed: { loaded, skippedOtherModel }, close: closeAll };
+    if (skippedOtherModel > 0) {
+      const stop = new AbortController();
+      const reembedding = reembedInBackground(faces, server, analyzer.modelId, stop.signal);
+      app.reembedding = reembedding;
+      // Closing stops the job after the face in hand, before the workers and the store go.
+      cleanups.push(async () => {
+        stop.abort();
+        await reembedding;
+      });
+    }
+    return app;
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Faces embedded by an older model are not searchable by this one: re-embed them from their originals while
+ * the server answers (each becomes searchable as it is done), logging the progress every 5 %.
+ */
+function reembedInBackground(faces: FaceService, server: FastifyInstance, modelId: string, signal: AbortSignal): Promise<ReembedOutcome> {
+  let logged = -1;
+  server.log.info({ modelId }, 'faces of another model found: re-embedding them from their originals');
+  return faces
+    .reembed(({ faces: total, covered }) => {
+      const percent = Math.floor((100 * covered) / Math.max(1, total));
+      if (percent >= logged + 5 || covered === total) {
+        logged = percent;
+        server.log.info({ reembedded: covered, of: total }, `re-embedding: ${percent} %`);
+      }
+    }, signal)
+    .then(
+      (outcome) => {
+        server.log.info({ staged: outcome.staged, failed: outcome.failed, switched: outcome.switched }, 're-embedding finished');
+        return outcome;
+      },
+      (error: unknown) => {
+        // Expected when the server closes mid-run; the staged embeddings stay and the next start resumes.
+        server.log.warn({ err: error }, 're-embedding stopped');
+        return { modelId, staged: 0, failed: [], switched: false };
+      },
+    );
 }

@@ -5,13 +5,15 @@
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import { keysCommand } from './keys.js';
+import { reembedCommand } from './reembed.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('visage')
   .description('Visage face recognition server: serve, and manage a face library from the shell')
   .showHelpAfterError()
   .addCommand(serveCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(reembedCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.

@@ -5,7 +5,7 @@ import { VectorIndex } from './vector-index.js';
 export interface IndexLoadResult {
   index: VectorIndex;
   loaded: number;
-  /** Faces embedded by another model: not comparable with today's queries, so not searchable. */
+  /** Faces with no embedding by today's model yet: not comparable with its queries, so not searchable until re-embedded. */
   skippedOtherModel: number;
 }
 
@@ -15,14 +15,12 @@ export async function loadVectorIndex(
 ): Promise<IndexLoadResult> {
   const index = new VectorIndex(model.embeddingSize);
   let loaded = 0;
-  let skippedOtherModel = 0;
-  for await (const face of store.streamVectors()) {
-    if (face.modelId !== model.modelId || face.embedding.length !== model.embeddingSize) {
-      skippedOtherModel += 1;
-      continue;
-    }
+  // Each face's embedding by this model: its current one, or one staged by a re-embedding run.
+  for await (const face of store.streamVectors(model.modelId)) {
+    if (face.embedding.length !== model.embeddingSize) continue;
     index.add(face.faceToken, face.embedding, face.groupIds);
     loaded += 1;
   }
-  return { index, loaded, skippedOtherModel };
+  const { faces } = await store.modelCoverage(model.modelId);
+  return { index, loaded, skippedOtherModel: faces - loaded };
 }

@@ -4,6 +4,8 @@ import { DEFAULT_GROUP_ID } from '../store/store.js';
 import type { FaceAnalyzer } from '../vision/types.js';
 import type { LibraryContext } from './context.js';
 import { imageIdFor, newFaceToken } from './ids.js';
+import { reembedLibrary, type ReembedOutcome } from './reembed.js';
+import type { ModelCoverage } from '../store/store.js';
 import { assertRegistrableQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './quality-gate.js';
 import type {
   FaceDetail,
@@ -95,6 +97,24 @@ export class FaceService implements FaceLibrary {
     const image = await this.context.store.getImage(imageId);
     if (!image) throw new VisageError('IMAGE_ID_NOT_EXIST');
     return { imageId, format: image.format, bytes: image.bytes, faceTokens: image.faceTokens };
+  }
+
+  /**
+   * Re-embeds the faces of another model from their originals by the analyzer's model (see reembed.ts). Each
+   * face becomes searchable as soon as its new embedding is staged; the store switches once all are done.
+   */
+  async reembed(onProgress?: (coverage: ModelCoverage) => void, signal?: AbortSignal): Promise<ReembedOutcome> {
+    const { store, index, writes } = this.context;
+    return reembedLibrary(store, this.analyzer, {
+      ...(onProgress ? { onProgress } : {}),
+      ...(signal ? { signal } : {}),
+      serialize: (work) => writes.run(work),
+      onStaged: (faceToken, embedding) =>
+        writes.run(async () => {
+          const face = await store.getFace(faceToken);
+          if (face) index.add(faceToken, embedding, face.groupIds);
+        }),
+    });
   }
 
   async wipe(): Promise<void> {
