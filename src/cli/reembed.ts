@@ -24,7 +24,7 @@ export function reembedCommand(print: (line: string) => void = (line) => console
         throw error;
       }
       // No start-up sweep: a server may be running on this directory with a registration in flight.
-      const store = await openSqliteStore({ dataDir: config.dataDir, sweepOrphans: false });
+      const store = await openSqliteStore({ dataDir: config.dataDir, checkConsistency: false });
       try {
         const analyzer = await createFaceAnalyzer({ modelDir: config.modelDir, threads: config.threads, maxQueue: Infinity });
         try {
