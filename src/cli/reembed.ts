@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { reembedLibrary } from '../library/reembed.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openConfiguredStore } from '../store/open-store.js';
 import { createFaceAnalyzer } from '../vision/pool.js';
 import { CliError } from './cli-error.js';
 
@@ -24,7 +24,7 @@ export function reembedCommand(print: (line: string) => void = (line) => console
         throw error;
       }
       // No start-up sweep: a server may be running on this directory with a registration in flight.
-      const store = await openSqliteStore({ dataDir: config.dataDir, checkConsistency: false });
+      const store = await openConfiguredStore(config, { checkConsistency: false });
       try {
         const analyzer = await createFaceAnalyzer({ modelDir: config.modelDir, threads: config.threads, maxQueue: Infinity });
         try {
