@@ -179,6 +179,10 @@ describe('faces (api.md section 1)', () => {
       const reply = await register(dataUrl(blurred));
       expectError(reply, Code.BAD_QUALITY, /^BAD_QUALITY:((ANGLE|BLUR|BRIGHTNESS|CONTRAST|SIZE),)*(ANGLE|BLUR|BRIGHTNESS|CONTRAST|SIZE)$/);
       assert.ok(reply.body.msg.split(':')[1]!.split(',').includes('BLUR'), reply.body.msg);
+      const data = reply.body.data as unknown as Record<string, unknown>;
+      for (const key of ['yaw', 'pitch', 'roll', 'blurness', 'brightness', 'contrast', 'faceSize']) {
+        assert.equal(typeof data[key], 'number', `data.${key} echoes the measured value`);
+      }
     });
   });
 
