@@ -1,32 +1,131 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { runVisage, serveVisage } from './helpers/cli.js';
+import { after, before, describe, it } from 'node:test';
+import type { ImportSummary } from '../src/cli/import-summary.js';
+import type { Envelope } from '../src/http/envelope.js';
+import { runVisage, serveVisage, type ServingVisage } from './helpers/cli.js';
+import { computedImageId, gradientImage, samplePhoto, toJpeg } from './helpers/images.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'visage-cli-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+async function api<Data extends object>(server: ServingVisage, method: string, path: string, body?: unknown): Promise<Envelope<Data>> {
+  const reply = await fetch(`${server.url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  return (await reply.json()) as Envelope<Data>;
+}
+
+interface GroupPage {
+  totalFaces: number;
+  face: Array<{ imageId: string; faceToken: string; name: string; description: string }>;
+}
+
 describe('visage (the command line)', () => {
+  let server: ServingVisage;
+  before(async () => {
+    server = await serveVisage({ VISAGE_DATA: join(scratch, 'served') });
+  });
+  after(async () => {
+    if (server.child.exitCode === null) await server.stop();
+  });
+
   it('lists its commands and refuses an unknown one with exit code 1', async () => {
     const help = await runVisage(['--help']);
     assert.equal(help.exitCode, 0);
-    assert.match(help.stdout, /serve/);
+    for (const command of ['serve', 'import']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'));
     const unknown = await runVisage(['frobnicate']);
     assert.equal(unknown.exitCode, 1);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
   });
 
-  it('serve starts the API on the configured data directory and stops cleanly on SIGTERM', async () => {
-    const server = await serveVisage({ VISAGE_DATA: join(scratch, 'serve-data') });
-    try {
-      const reply = await fetch(`${server.url}/api/faceGroups`);
-      const body = (await reply.json()) as { code: number; data: { faceGroupList: Array<{ groupId: string }> } };
-      assert.equal(body.code, 0);
-      assert.deepEqual(body.data.faceGroupList.map((group) => group.groupId), ['default']);
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+  describe('import', () => {
+    const photos = join(scratch, 'photos');
+    const importArgs = () => ['import', photos, '--group', 'staff', '--name-from-folder', '--server', server.url, '--json'];
+    let alice: Buffer;
+    let bob: Buffer;
+    let carol: Buffer;
+
+    before(async () => {
+      [alice, bob, carol] = await Promise.all([toJpeg(samplePhoto(1), 800), toJpeg(samplePhoto(3), 800), toJpeg(samplePhoto(4), 800)]);
+      mkdirSync(join(photos, 'Alice'), { recursive: true });
+      mkdirSync(join(photos, 'Bob'), { recursive: true });
+      writeFileSync(join(photos, 'Alice', 'one.jpg'), alice);
+      writeFileSync(join(photos, 'Bob', 'one.jpg'), bob);
+      writeFileSync(join(photos, 'Bob', 'same-as-alice.jpg'), alice); // a copy: same imageId
+      writeFileSync(join(photos, 'Bob', 'cut-short.jpg'), bob.subarray(0, 4000)); // truncated JPEG
+      writeFileSync(join(photos, 'wall.png'), await gradientImage(300, 200)); // no face
+      writeFileSync(join(photos, 'notes.txt'), 'not a photo');
+    });
+
+    it('registers every photo, binds it to the group (created), names it after its folder and reports the refusals by reason', async () => {
+      const run = await runVisage(importArgs());
+      assert.equal(run.exitCode, 2, run.stderr); // 2: finished, some refused
+      const summary = JSON.parse(run.stdout) as ImportSummary;
+      assert.deepEqual(
+        { ...summary, seconds: 0 },
+        {
+          seconds: 0,
+          files: 5,
+          imported: 2,
+          skipped: 0,
+          duplicates: 1,
+          refused: 2,
+          ignored: 1,
+          refusals: [
+            { reason: 'FACE_NOT_FOUND', code: 104200, files: ['wall.png'] },
+            { reason: 'IMAGE_INVALID:CORRUPT', code: 104202, files: ['Bob/cut-short.jpg'] },
+          ],
+        },
+      );
+      const group = await api<GroupPage>(server, 'GET', '/api/faceGroups/staff?pageSize=100');
+      assert.equal(group.code, 0);
+      const members = group.data.face.map(({ imageId, name, description }) => ({ imageId, name, description }));
+      assert.deepEqual(
+        members.sort((a, b) => a.description.localeCompare(b.description)),
+        [
+          { imageId: computedImageId(alice), name: 'Alice', description: 'Alice/one.jpg' },
+          { imageId: computedImageId(bob), name: 'Bob', description: 'Bob/one.jpg' },
+        ],
+      );
+    });
+
+    it('resumes: a re-run skips what is registered, binds what a stopped run left unbound, imports what is new', async () => {
+      // A run stopped between registration (1.1, bound to `default`) and binding (2.5) leaves this state.
+      const registered = await api<{ faceToken: string }>(server, 'POST', '/api/faces', {
+        image: carol.toString('base64'), description: 'Carol/one.jpg', imageMd5: '', name: 'Carol', gender: '',
+      });
+      assert.equal(registered.code, 0);
+      mkdirSync(join(photos, 'Carol'));
+      writeFileSync(join(photos, 'Carol', 'one.jpg'), carol);
+      writeFileSync(join(photos, 'Carol', 'two.jpg'), await toJpeg(samplePhoto(5), 800));
+
+      const run = await runVisage(importArgs());
+      assert.equal(run.exitCode, 2, run.stderr);
+      const summary = JSON.parse(run.stdout) as ImportSummary;
+      assert.deepEqual(
+        { imported: summary.imported, skipped: summary.skipped, duplicates: summary.duplicates, refused: summary.refused },
+        { imported: 1, skipped: 3, duplicates: 1, refused: 2 },
+      );
+      const group = await api<GroupPage>(server, 'GET', '/api/faceGroups/staff?pageSize=100');
+      assert.deepEqual(group.data.face.map((face) => face.description).sort(), ['Alice/one.jpg', 'Bob/one.jpg', 'Carol/one.jpg', 'Carol/two.jpg']);
+      const all = await api<{ totalFaces: number }>(server, 'GET', '/api/faces');
+      assert.equal(all.data.totalFaces, 4, 'nothing registered twice');
+    });
+
+    it('fails with exit code 1 and a clear message when no server answers', async () => {
+      const run = await runVisage(['import', photos, '--group', 'staff', '--server', 'http://127.0.0.1:9']);
+      assert.equal(run.exitCode, 1);
+      assert.match(run.stderr, /cannot reach the Visage server at http:\/\/127\.0\.0\.1:9/);
+    });
+  });
+
+  it('serve keeps serving the library the imports wrote, and stops cleanly on SIGTERM', async () => {
+    const groups = await api<{ faceGroupList: Array<{ groupId: string }> }>(server, 'GET', '/api/faceGroups');
+    assert.deepEqual(groups.data.faceGroupList.map((group) => group.groupId), ['default', 'staff']);
+    assert.equal(await server.stop(), 0);
   });
 });

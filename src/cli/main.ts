@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { reembedCommand } from './reembed.js';
 import { serveCommand } from './serve.js';
@@ -13,7 +14,8 @@ const program = new Command('visage')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(keysCommand())
-  .addCommand(reembedCommand());
+  .addCommand(reembedCommand())
+  .addCommand(importCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.
