@@ -33,12 +33,22 @@ export interface GroupSummary {
 }
 
 const OVERLOADED = 503;
+const UNAUTHORIZED = 401;
+const FORBIDDEN = 403;
 const MAX_OVERLOAD_RETRIES = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  private readonly headers: Record<string, string>;
+
+  /** `apiKey` is sent as X-Api-Key, for servers with access control on (VISAGE_AUTH=on). */
+  constructor(
+    private readonly baseUrl: string,
+    apiKey?: string,
+  ) {
+    this.headers = { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) };
+  }
 
   registerFace(body: { image: string; description: string; imageMd5: string; name: string; gender: string }) {
     return this.call<RegisteredFace>('POST', '/api/faces', body);
@@ -67,7 +77,8 @@ export class ApiClient {
       try {
         response = await fetch(`${this.baseUrl}${path}`, {
           method,
-          ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+          headers: this.headers,
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (error) {
         const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
@@ -83,6 +94,9 @@ export class ApiClient {
         envelope = (await response.json()) as Envelope<object>;
       } catch {
         throw new CliError(`${method} ${this.baseUrl}${path} answered HTTP ${response.status} without a Visage envelope`);
+      }
+      if (envelope.code === UNAUTHORIZED || envelope.code === FORBIDDEN) {
+        throw new CliError(`${this.baseUrl} refused the API key (${envelope.msg}): pass a key with write scope (--api-key or VISAGE_API_KEY)`);
       }
       if (envelope.code !== 0) throw new ApiRefusal(envelope.code, envelope.msg);
       return envelope.data as Data;

@@ -23,6 +23,7 @@ interface ImportOptions {
   concurrency: number;
   server: string;
   embedded: boolean;
+  apiKey?: string;
   json: boolean;
 }
 
@@ -46,6 +47,7 @@ export function importCommand(): Command {
         .default(`http://127.0.0.1:${process.env.PORT || 8080}`)
         .conflicts('embedded'),
     )
+    .addOption(new Option('-k, --api-key <key>', 'API key with write scope, when the server requires keys').env('VISAGE_API_KEY'))
     .option('--embedded', 'run the server in this process on VISAGE_DATA instead (no server may be using it)', false)
     .option('--json', 'print the summary as JSON', false)
     .action(async (dir: string, options: ImportOptions) => {
@@ -61,7 +63,7 @@ async function runImport(root: string, options: ImportOptions): Promise<number> 
   let embedded: EmbeddedServer | undefined;
   if (options.embedded) embedded = await startEmbeddedServer();
   try {
-    const api = new ApiClient((embedded?.url ?? options.server).replace(/\/+$/, ''));
+    const api = new ApiClient((embedded?.url ?? options.server).replace(/\/+$/, ''), options.apiKey);
     await ensureGroup(api, options.group);
     const importer = new PhotoImporter(api, { root, groupId: options.group, nameFromFolder: options.nameFromFolder });
     const tally = new ImportTally(photos.length, ignored.length);
