@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import type { ImportSummary } from '../src/cli/import-summary.js';
 import type { Envelope } from '../src/http/envelope.js';
 import { runVisage, serveVisage, type ServingVisage } from './helpers/cli.js';
@@ -120,6 +121,76 @@ describe('visage (the command line)', () => {
       const run = await runVisage(['import', photos, '--group', 'staff', '--server', 'http://127.0.0.1:9']);
       assert.equal(run.exitCode, 1);
       assert.match(run.stderr, /cannot reach the Visage server at http:\/\/127\.0\.0\.1:9/);
+    });
+  });
+
+  describe('export and restore', () => {
+    const archive = join(scratch, 'library.tar.gz');
+    const restoredDir = join(scratch, 'restored');
+    interface SearchHit { faceToken: string; searchScore: number; name: string; group: Array<{ groupId: string }> }
+    const search = async (target: ServingVisage, photo: Buffer) => {
+      const reply = await api<Record<string, SearchHit | object>>(target, 'POST', '/api/face/search', {
+        image: photo.toString('base64'), group: ['default', 'staff'], topN: 5, livenessEnabled: false, featureUpload: false,
+      });
+      assert.equal(reply.code, 0, reply.msg);
+      return ['top1', 'top2', 'top3', 'top4', 'top5'].map((key) => reply.data[key]);
+    };
+    /** Everything a client can read about the library, for comparing two servers. */
+    const snapshot = async (target: ServingVisage) => {
+      const groups = await api<{ faceGroupList: object[] }>(target, 'GET', '/api/faceGroups');
+      const faces = await api<{ face: Array<{ faceToken: string; imageId: string }> }>(target, 'GET', '/api/faces?pageSize=100');
+      const details = [];
+      for (const face of faces.data.face) {
+        details.push((await api(target, 'GET', `/api/faces/faceToken/${face.faceToken}`)).data);
+        details.push((await api(target, 'GET', `/api/faces/image/${face.imageId}`)).data);
+      }
+      return { groups: groups.data, faces: faces.data, details };
+    };
+
+    it('restores a whole library into an empty one: same groups, faces, images and crops, identical search scores', async () => {
+      // Beyond what the imports made: a threshold, a face bound to two groups, a faceless image (1.3 keeps it).
+      assert.equal((await api(server, 'PUT', '/api/faceGroups', { groupId: 'staff', groupScore: 70 })).code, 0);
+      assert.equal((await api(server, 'PUT', '/api/faceGroups', { groupId: 'default', groupScore: 75 })).code, 0);
+      const faceless = await api<{ faceToken: string; imageId: string }>(server, 'POST', '/api/faces', {
+        image: (await toJpeg(samplePhoto(6), 800)).toString('base64'), description: 'to be deleted', imageMd5: 'kept-image-id', name: '', gender: '',
+      });
+      assert.equal(faceless.code, 0, faceless.msg);
+      assert.equal((await api(server, 'DELETE', `/api/faces/${faceless.data.faceToken}`)).code, 0);
+
+      const exported = await runVisage(['export', archive], { VISAGE_DATA: join(scratch, 'served') });
+      assert.equal(exported.exitCode, 0, exported.stderr);
+      assert.match(exported.stdout, /exported 2 group\(s\), 5 image\(s\), 4 face\(s\)/);
+      const restored = await runVisage(['restore', archive], { VISAGE_DATA: restoredDir });
+      assert.equal(restored.exitCode, 0, restored.stderr);
+
+      const copy = await serveVisage({ VISAGE_DATA: restoredDir });
+      try {
+        assert.deepEqual(await snapshot(copy), await snapshot(server));
+        const faceless = await api<{ faceToken: string[] }>(copy, 'GET', '/api/faces/image/kept-image-id');
+        assert.deepEqual(faceless.data.faceToken, []);
+        for (const photo of await Promise.all([toJpeg(samplePhoto(1), 800), toJpeg(samplePhoto(4), 800)])) {
+          const [original, fromRestore] = [await search(server, photo), await search(copy, photo)];
+          assert.ok('searchScore' in original[0]!, 'the enrolled photo is found');
+          assert.deepEqual(fromRestore, original);
+        }
+      } finally {
+        await copy.stop();
+      }
+    });
+
+    it('restores only into an empty library, and a damaged archive writes nothing', async () => {
+      const again = await runVisage(['restore', archive], { VISAGE_DATA: restoredDir });
+      assert.equal(again.exitCode, 1);
+      assert.match(again.stderr, /restore needs an empty library; this one has 4 face\(s\)/);
+
+      const tar = gunzipSync(readFileSync(archive));
+      const truncated = join(scratch, 'truncated.tar');
+      writeFileSync(truncated, tar.subarray(0, Math.floor(tar.length * 0.8)));
+      const emptyDir = join(scratch, 'never-written');
+      const damaged = await runVisage(['restore', truncated], { VISAGE_DATA: emptyDir });
+      assert.equal(damaged.exitCode, 1);
+      assert.match(damaged.stderr, /truncated\.tar is damaged/);
+      assert.equal(existsSync(emptyDir), false);
     });
   });
 

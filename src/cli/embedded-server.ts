@@ -4,8 +4,7 @@
  * faces in its in-memory index.
  */
 import { createApp } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { CliError } from './cli-error.js';
+import { loadCliConfig } from './cli-config.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -13,14 +12,7 @@ export interface EmbeddedServer {
 }
 
 export async function startEmbeddedServer(): Promise<EmbeddedServer> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
-  const app = await createApp({ ...config, logLevel: 'warn' });
+  const app = await createApp({ ...loadCliConfig(), logLevel: 'warn' });
   try {
     const url = await app.server.listen({ host: '127.0.0.1', port: 0 });
     return { url, close: () => app.close() };

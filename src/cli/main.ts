@@ -4,9 +4,11 @@
  */
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
-import { reembedCommand } from './reembed.js';
+  import { reembedCommand } from './reembed.js'
+  import { restoreCommand } from './restore.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('visage')
@@ -15,7 +17,9 @@ const program = new Command('visage')
   .addCommand(serveCommand())
   .addCommand(keysCommand())
   .addCommand(reembedCommand())
-  .addCommand(importCommand());
+  .addCommand(importCommand())
+  .addCommand(exportCommand())
+  .addCommand(restoreCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.

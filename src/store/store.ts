@@ -48,10 +48,20 @@ export interface FaceRow {
 export interface FaceRecord extends FaceRow {
   rect: Rect;
   modelId: string;
+  /** L2-normalised, as registered. */
+  embedding: Float32Array;
   /** Groups the face is bound to, in binding order. */
   groupIds: string[];
   /** JPEG bytes of the face crop. */
   crop: Uint8Array;
+}
+
+/** A face as a library export holds it: everything registration stored, its id and its bindings. */
+export interface RestoredFace extends NewFace {
+  /** The face's id in the library it was exported from (kept, so 1.2 lists the same ids). */
+  id: number;
+  /** Groups to bind, in binding order; all must exist. */
+  groupIds: string[];
 }
 
 export interface ImageRecord {
@@ -232,5 +242,13 @@ export interface Store {
    * embeddings — only when every face has one by `modelId`. False, and nothing changed, otherwise.
    */
   promoteEmbeddings(modelId: string): Promise<boolean>;
+  /** Every imageId, faceless images included, in registration order, in batches (library export). */
+  streamImageIds(): AsyncIterable<string>;
+  /**
+   * Library restore: one image with its faces (ids, tokens and bindings as given, no `default` binding
+   * added), atomically. Throws FACE_ALREADY_EXIST when the imageId exists, GROUP_ID_NOT_EXIST when a bound
+   * group does not; a face id or token already in use is an error. The caller restores into an empty library.
+   */
+  restoreImage(image: NewImage, faces: readonly RestoredFace[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -89,6 +89,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         assert.equal(stored.gender, face.gender);
         assert.deepEqual(stored.rect, face.rect);
         assert.equal(stored.modelId, MODEL_ID);
+        assert.deepEqual(stored.embedding, face.embedding);
         assert.deepEqual(stored.groupIds, ['default']);
         assert.deepEqual(stored.crop, face.crop);
         const original = await store.getImage(imageId);
@@ -422,6 +423,67 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           await store.createApiKey(key('same'));
           await assert.rejects(store.createApiKey(key('same', ['admin'])));
           assert.deepEqual((await store.getApiKey('same'))?.scopes, ['read']);
+        }));
+    });
+
+    it('streams every imageId in registration order, faceless images included', () =>
+      withStore(factory, async (store) => {
+        const kept = await register(store);
+        const faceless = await register(store);
+        const gone = await register(store);
+        const last = await register(store);
+        await store.deleteFace(faceless.faceToken); // the image stays
+        await store.deleteImage(gone.imageId);
+        const streamed: string[] = [];
+        for await (const imageId of store.streamImageIds()) streamed.push(imageId);
+        assert.deepEqual(streamed, [kept.imageId, faceless.imageId, last.imageId]);
+      }));
+
+    describe('restore', () => {
+      it('restores an image with its faces: ids, tokens, embeddings and bindings as given, no default binding added', () =>
+        withStore(factory, async (store) => {
+          await store.createGroup(group('g'));
+          const image = sampleImage();
+          const first = { ...sampleFace(), id: 41, groupIds: ['g'] };
+          const second = { ...sampleFace(), id: 7, groupIds: ['g', 'default'] };
+          await store.restoreImage(image, [first, second]);
+          const restored = await store.getFace(first.faceToken);
+          assert.ok(restored);
+          assert.deepEqual(
+            { id: restored.id, imageId: restored.imageId, name: restored.name, groupIds: restored.groupIds },
+            { id: 41, imageId: image.imageId, name: first.name, groupIds: ['g'] },
+          );
+          assert.deepEqual(restored.embedding, first.embedding);
+          assert.deepEqual(restored.crop, first.crop);
+          assert.deepEqual(restored.rect, first.rect);
+          assert.deepEqual((await store.getFace(second.faceToken))?.groupIds, ['g', 'default']);
+          assert.deepEqual((await store.getImage(image.imageId))?.bytes, image.bytes);
+          const listed = await store.listFaces({ offset: 0, size: 10 });
+          assert.deepEqual(listed.rows.map((row) => row.id), [7, 41]);
+          // Ids continue after the restored ones.
+          const later = await register(store);
+          assert.ok(later.id > 41, `new id ${later.id} after restored id 41`);
+        }));
+
+      it('restores a faceless image (its imageId stays taken)', () =>
+        withStore(factory, async (store) => {
+          const image = sampleImage();
+          await store.restoreImage(image, []);
+          assert.deepEqual((await store.getImage(image.imageId))?.faceTokens, []);
+          await rejectsWith(store.registerFace(image, sampleFace()), 'FACE_ALREADY_EXIST');
+        }));
+
+      it('refuses a taken imageId, an unknown group or a taken face id, and then leaves nothing behind', () =>
+        withStore(factory, async (store) => {
+          const existing = await register(store);
+          await rejectsWith(store.restoreImage(sampleImage({ imageId: existing.imageId }), []), 'FACE_ALREADY_EXIST');
+          const orphan = sampleImage();
+          const unknownGroup = { ...sampleFace(), id: 100, groupIds: ['no-such-group'] };
+          await rejectsWith(store.restoreImage(orphan, [unknownGroup]), 'GROUP_ID_NOT_EXIST');
+          await assert.rejects(store.restoreImage(orphan, [{ ...sampleFace(), id: existing.id, groupIds: [] }]));
+          assert.equal(await store.getImage(orphan.imageId), undefined);
+          assert.equal(await store.getFace(unknownGroup.faceToken), undefined);
+          assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 1);
         }));
     });
 

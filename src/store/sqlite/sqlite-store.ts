@@ -29,6 +29,7 @@ import type {
   Page,
   ReembedTarget,
   RemovedFaces,
+  RestoredFace,
   RowPage,
   Store,
   StoredVector,
@@ -71,6 +72,7 @@ interface FaceDetailSql extends FaceRowSql {
   rect_right: number;
   rect_bottom: number;
   model_id: string;
+  embedding: Buffer;
   crop_file: string;
 }
 
@@ -177,10 +179,15 @@ function prepareStatements(db: Database.Database) {
     insertImage: db.prepare<[string, string, string, string]>(
       'INSERT INTO images (image_id, description, format, file) VALUES (?, ?, ?, ?)',
     ),
-    insertFace: db.prepare<[string, number, string, string, number, number, number, number, string, Buffer, string]>(
-      `INSERT INTO faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom,
+    // id NULL: the next id (AUTOINCREMENT); a restore passes the exported one.
+    insertFace: db.prepare<[number | null, string, number, string, string, number, number, number, number, string, Buffer, string]>(
+      `INSERT INTO faces (id, face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom,
                           model_id, embedding, crop_file)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    faceById: db.prepare<[number], { id: number }>('SELECT id FROM faces WHERE id = ?'),
+    imageIdBatch: db.prepare<[number, number], { pk: number; image_id: string }>(
+      'SELECT pk, image_id FROM images WHERE pk > ? ORDER BY pk LIMIT ?',
     ),
     insertBinding: db.prepare<[number, number]>('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)'),
     deleteBinding: db.prepare<[number, number]>('DELETE FROM bindings WHERE face_id = ? AND group_pk = ?'),
@@ -189,7 +196,8 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_ROW_COLUMNS} FROM faces f JOIN images i ON i.pk = f.image_pk ORDER BY f.id LIMIT ? OFFSET ?`,
     ),
     faceByToken: db.prepare<[string], FaceDetailSql>(
-      `SELECT ${FACE_ROW_COLUMNS}, f.rect_left, f.rect_top, f.rect_right, f.rect_bottom, f.model_id, f.crop_file
+      `SELECT ${FACE_ROW_COLUMNS}, f.rect_left, f.rect_top, f.rect_right, f.rect_bottom, f.model_id, f.embedding,
+              f.crop_file
        FROM faces f JOIN images i ON i.pk = f.image_pk WHERE f.face_token = ?`,
     ),
     faceIdByToken: db.prepare<[string], { id: number; crop_file: string }>(
@@ -380,18 +388,48 @@ class SqliteStore implements Store {
           const imagePk = Number(
             this.sql.insertImage.run(image.imageId, image.description, image.format, originalFile).lastInsertRowid,
           );
-          const { rect } = face;
-          const faceId = Number(
-            this.sql.insertFace.run(
-              face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
-              face.modelId, this.embeddingBlob(face.embedding), cropFile,
-            ).lastInsertRowid,
-          );
+          const faceId = this.insertFace(null, face, imagePk, cropFile);
           this.sql.insertBinding.run(faceId, defaultGroup.pk);
           return faceId;
         })
         .immediate();
       return { id };
+    } catch (error) {
+      await this.release(written);
+      throw error;
+    }
+  }
+
+  private insertFace(id: number | null, face: NewFace, imagePk: number, cropFile: string): number {
+    const { rect } = face;
+    return Number(
+      this.sql.insertFace.run(
+        id, face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
+        face.modelId, this.embeddingBlob(face.embedding), cropFile,
+      ).lastInsertRowid,
+    );
+  }
+
+  async restoreImage(image: NewImage, faces: readonly RestoredFace[]): Promise<void> {
+    if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
+    const written: Unreferenced = { originals: [], crops: [] };
+    try {
+      written.originals.push(await this.files.write('originals', image.bytes));
+      for (const face of faces) written.crops.push(await this.files.write('crops', face.crop));
+      this.db
+        .transaction(() => {
+          if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
+          const imagePk = Number(
+            this.sql.insertImage.run(image.imageId, image.description, image.format, written.originals[0]!).lastInsertRowid,
+          );
+          faces.forEach((face, index) => {
+            if (this.sql.faceById.get(face.id)) throw new Error(`face id ${face.id} is in use`);
+            if (this.sql.faceIdByToken.get(face.faceToken)) throw new Error(`faceToken ${face.faceToken} is in use`);
+            const faceId = this.insertFace(face.id, face, imagePk, written.crops[index]!);
+            for (const groupId of face.groupIds) this.sql.insertBinding.run(faceId, this.requireGroup(groupId).pk);
+          });
+        })
+        .immediate();
     } catch (error) {
       await this.release(written);
       throw error;
@@ -413,7 +451,7 @@ class SqliteStore implements Store {
     const crop = await this.files.read('crops', row.crop_file);
     if (!crop) return undefined; // deleted between the row read and the file read
     const rect: Rect = { left: row.rect_left, top: row.rect_top, right: row.rect_right, bottom: row.rect_bottom };
-    return { ...toFaceRow(row), rect, modelId: row.model_id, groupIds, crop };
+    return { ...toFaceRow(row), rect, modelId: row.model_id, embedding: this.embeddingOf(row.embedding), groupIds, crop };
   }
 
   async deleteFace(faceToken: string): Promise<boolean> {
@@ -659,6 +697,19 @@ class SqliteStore implements Store {
         return true;
       })
       .immediate();
+  }
+
+  // ---- library export ----
+
+  async *streamImageIds(): AsyncIterable<string> {
+    let afterPk = 0;
+    for (;;) {
+      const batch = this.sql.imageIdBatch.all(afterPk, this.streamBatchSize);
+      for (const row of batch) yield row.image_id;
+      const last = batch.at(-1);
+      if (!last || batch.length < this.streamBatchSize) return;
+      afterPk = last.pk;
+    }
   }
 
   async close(): Promise<void> {
