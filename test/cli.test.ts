@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -191,6 +191,57 @@ describe('visage (the command line)', () => {
       assert.equal(damaged.exitCode, 1);
       assert.match(damaged.stderr, /truncated\.tar is damaged/);
       assert.equal(existsSync(emptyDir), false);
+    });
+  });
+
+  describe('doctor', () => {
+    interface Check { status: 'OK' | 'WARN' | 'FAIL'; subject: string; detail: string }
+    const doctor = async (env: NodeJS.ProcessEnv) => {
+      const run = await runVisage(['doctor', '--json'], env);
+      return { exitCode: run.exitCode, checks: JSON.parse(run.stdout) as Check[] };
+    };
+    const statusOf = (checks: Check[]) => Object.fromEntries(checks.map((check) => [check.subject, check.status]));
+
+    it('passes on a healthy install and library, reporting its contents', async () => {
+      const { exitCode, checks } = await doctor({ VISAGE_DATA: join(scratch, 'restored') });
+      assert.equal(exitCode, 0, JSON.stringify(checks));
+      assert.ok(checks.every((check) => check.status === 'OK'), JSON.stringify(checks));
+      assert.equal(checks.filter((check) => check.subject.startsWith('model ')).length, 5);
+      assert.match(checks.find((check) => check.subject === 'store contents')!.detail, /^2 group\(s\), 5 image\(s\), 4 face\(s\)$/);
+    });
+
+    it('fails on a model that does not match its pin and on a missing image file, and counts stray files', async () => {
+      const models = join(scratch, 'doctor-models');
+      cpSync(join(process.cwd(), 'models'), models, { recursive: true });
+      const pose = join(models, 'fr_pose.onnx');
+      const bytes = readFileSync(pose);
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+      writeFileSync(pose, bytes);
+      const data = join(scratch, 'doctor-data');
+      cpSync(join(scratch, 'restored'), data, { recursive: true });
+      const [shard] = readdirSync(join(data, 'crops'));
+      const [crop] = readdirSync(join(data, 'crops', shard!));
+      rmSync(join(data, 'crops', shard!, crop!));
+      const [originalShard] = readdirSync(join(data, 'originals'));
+      writeFileSync(join(data, 'originals', originalShard!, 'stray.tmp'), 'left by a crash');
+
+      const { exitCode, checks } = await doctor({ VISAGE_DATA: data, VISAGE_MODELS: models });
+      assert.equal(exitCode, 1);
+      const status = statusOf(checks);
+      assert.equal(status['model fr_pose.onnx'], 'FAIL');
+      assert.match(checks.find((check) => check.subject === 'model fr_pose.onnx')!.detail, /does not match its pinned checksum/);
+      assert.equal(status['model fr_detect.onnx'], 'OK');
+      assert.equal(status['store files'], 'FAIL');
+      assert.match(checks.find((check) => check.subject === 'store files')!.detail, /^1 image file.* missing, and 1 file\(s\) no row references/);
+      rmSync(join(data, 'visage.db')); // no store yet: fine, the first start creates it
+      const fresh = await doctor({ VISAGE_DATA: data });
+      assert.equal(statusOf(fresh.checks)['store'], 'OK');
+    });
+
+    it('reports a bad configuration variable by name', async () => {
+      const { exitCode, checks } = await doctor({ VISAGE_THREADS: 'many' });
+      assert.equal(exitCode, 1);
+      assert.deepEqual(checks, [{ status: 'FAIL', subject: 'configuration', detail: 'VISAGE_THREADS="many": expected a whole number' }]);
     });
   });
 

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { doctorCommand } from './doctor.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
@@ -19,7 +20,9 @@ const program = new Command('visage')
   .addCommand(reembedCommand())
   .addCommand(importCommand())
   .addCommand(exportCommand())
-  .addCommand(restoreCommand());
+  .addCommand(restoreCommand())
+  .addCommand(doctorCommand())
+  .addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.

@@ -175,6 +175,14 @@ export interface ApiKeyRecord {
   revokedAt?: string;
 }
 
+/** How the stored files match the rows (`visage doctor`); a store without files reports zeros. */
+export interface FileCheck {
+  /** Files no row references: what a crash can leave; the next start-up sweep removes them. */
+  unreferencedFiles: number;
+  /** Rows whose file is gone: data loss. */
+  missingFiles: number;
+}
+
 export interface Store {
   /**
    * Registration, atomically: image + face + binding to `default`. Throws FACE_ALREADY_EXIST when
@@ -250,5 +258,7 @@ export interface Store {
    * group does not; a face id or token already in use is an error. The caller restores into an empty library.
    */
   restoreImage(image: NewImage, faces: readonly RestoredFace[]): Promise<void>;
+  /** Read-only consistency check of the stored files against the rows. */
+  checkFiles(): Promise<FileCheck>;
   close(): Promise<void>;
 }

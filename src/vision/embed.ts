@@ -7,10 +7,11 @@ import { toTensorData, type Raster } from './raster.js';
 import { ALIGNED_SIZE } from './align.js';
 
 export const EMBEDDING_SIZE = 512;
+/** Stored with every embedding so a model change can be detected and re-embedded. */
+export const EMBEDDING_MODEL_ID = 'faceplugin-fr_feature@0.0.1';
 
 export class Embedder {
-  /** Stored with every embedding so a model change can be detected and re-embedded. */
-  readonly modelId = 'faceplugin-fr_feature@0.0.1';
+  readonly modelId = EMBEDDING_MODEL_ID;
 
   constructor(private readonly model: Model) {}
 

@@ -13,6 +13,7 @@ import manifest from './models.json' with { type: 'json' };
 const MODELS = manifest.files;
 
 export type ModelFile = keyof typeof MODELS;
+export const MODEL_FILES = Object.keys(MODELS) as ModelFile[];
 
 export class Model {
   constructor(

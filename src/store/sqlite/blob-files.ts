@@ -82,23 +82,32 @@ export class BlobFiles {
 
   /** Removes every file of `kind` not in `referenced`, temp files included. Returns how many. */
   async sweep(kind: BlobKind, referenced: ReadonlySet<string>): Promise<number> {
+    const { unreferenced } = await this.inventory(kind, referenced);
+    for (const path of unreferenced) await rm(path, { force: true, recursive: true });
+    return unreferenced.length;
+  }
+
+  /** Read-only: the paths under `kind` no name in `referenced` accounts for, and the referenced names absent. */
+  async inventory(kind: BlobKind, referenced: ReadonlySet<string>): Promise<{ unreferenced: string[]; missing: string[] }> {
     const base = join(this.root, kind);
-    await mkdir(base, { recursive: true });
-    let removed = 0;
-    for (const shard of await readdir(base, { withFileTypes: true })) {
+    const unreferenced: string[] = [];
+    const present = new Set<string>();
+    const shards = await readdir(base, { withFileTypes: true }).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    for (const shard of shards) {
       const shardPath = join(base, shard.name);
       if (!shard.isDirectory()) {
-        await rm(shardPath, { force: true });
-        removed += 1;
+        unreferenced.push(shardPath);
         continue;
       }
       for (const entry of await readdir(shardPath)) {
-        if (BLOB_NAME.test(entry) && referenced.has(entry)) continue;
-        await rm(join(shardPath, entry), { force: true, recursive: true });
-        removed += 1;
+        if (BLOB_NAME.test(entry) && referenced.has(entry)) present.add(entry);
+        else unreferenced.push(join(shardPath, entry));
       }
     }
-    return removed;
+    return { unreferenced, missing: [...referenced].filter((name) => !present.has(name)) };
   }
 }
 

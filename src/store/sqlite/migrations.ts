@@ -103,6 +103,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+export interface SchemaVersion {
+  /** The latest migration applied to the database (0: none). */
+  applied: number;
+  /** The latest migration this build knows. */
+  latest: number;
+}
+
+/** The schema version of an existing database, read without changing it (`visage doctor`). */
+export function readSchemaVersion(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): SchemaVersion {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get();
+  const row = table ? db.prepare<[], { version: number | null }>('SELECT max(version) AS version FROM migrations').get() : undefined;
+  return { applied: row?.version ?? 0, latest: migrations.at(-1)?.version ?? 0 };
+}
+
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
   db.exec(`CREATE TABLE IF NOT EXISTS migrations (
     version    INTEGER PRIMARY KEY,

@@ -5,7 +5,7 @@
  * inside this process; `.immediate()` takes the write lock up front so checks and writes stay atomic
  * against other processes too. File writes happen before the commit, file removals after it.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VisageError } from '../../errors.js';
@@ -16,6 +16,7 @@ import type {
   AuditPage,
   BindingChange,
   FaceRecord,
+  FileCheck,
   FaceRow,
   GroupDeletionMode,
   GroupRecord,
@@ -39,7 +40,7 @@ import { PLAINTEXT, type AtRestCipher, type BytesCodec } from '../at-rest-cipher
 import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
 import { SqliteAccessRecords } from './access-records.js';
 import { verifyAtRestKey } from './at-rest-check.js';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, readSchemaVersion, type SchemaVersion } from './migrations.js';
 
 export interface SqliteStoreOptions {
   /** Holds visage.db and the originals/ and crops/ directories. */
@@ -118,10 +119,24 @@ interface VectorSql {
   group_ids: string;
 }
 
+const databasePath = (dataDir: string) => join(dataDir, 'visage.db');
+
+/** The schema version of the database in `dataDir` without opening it for writing; undefined if there is none. */
+export function inspectSqliteSchema(dataDir: string): { location: string; schema: SchemaVersion | undefined } {
+  const location = databasePath(dataDir);
+  if (!existsSync(location)) return { location, schema: undefined };
+  const db = new Database(location, { readonly: true, fileMustExist: true });
+  try {
+    return { location, schema: readSchemaVersion(db) };
+  } finally {
+    db.close();
+  }
+}
+
 /** Opens (creating if needed) the store in `dataDir`, migrates it and sweeps files no row references. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, 'visage.db'));
+  const db = new Database(databasePath(options.dataDir));
   try {
     db.pragma('journal_mode = WAL');
     // FULL, not NORMAL: files are unlinked right after a commit, so a commit must survive power loss.
@@ -314,6 +329,24 @@ class SqliteStore implements Store {
     return blobToEmbedding(Buffer.from(this.codec.open(blob)));
   }
 
+  private referencedFiles(): Record<BlobKind, Set<string>> {
+    return {
+      originals: new Set(this.sql.allOriginalFiles.all().map((row) => row.file)),
+      crops: new Set(this.sql.allCropFiles.all().map((row) => row.file)),
+    };
+  }
+
+  async checkFiles(): Promise<FileCheck> {
+    const referenced = this.referencedFiles();
+    const check: FileCheck = { unreferencedFiles: 0, missingFiles: 0 };
+    for (const kind of BLOB_KINDS) {
+      const { unreferenced, missing } = await this.files.inventory(kind, referenced[kind]);
+      check.unreferencedFiles += unreferenced.length;
+      check.missingFiles += missing.length;
+    }
+    return check;
+  }
+
   /**
    * Start-up consistency check, repairing what a crash (or a hand-deleted file) can leave: a face whose crop
    * file is gone is removed (it could be found by search but not shown), an image whose original is gone is
@@ -332,10 +365,7 @@ class SqliteStore implements Store {
         }
       })
       .immediate();
-    const referenced: Record<BlobKind, Set<string>> = {
-      originals: new Set(this.sql.allOriginalFiles.all().map((row) => row.file)),
-      crops: new Set(this.sql.allCropFiles.all().map((row) => row.file)),
-    };
+    const referenced = this.referencedFiles();
     let orphanFiles = 0;
     for (const kind of BLOB_KINDS) orphanFiles += await this.files.sweep(kind, referenced[kind]);
     const report = { orphanFiles, facesWithoutCrop: missingCrops.length, imagesWithoutOriginal: missingOriginals.length };
