@@ -3,12 +3,14 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { ImportSummary } from '../src/cli/import-summary.js';
 import type { Envelope } from '../src/http/envelope.js';
 import { runVisage, serveVisage, type ServingVisage } from './helpers/cli.js';
 import { computedImageId, gradientImage, samplePhoto, toJpeg } from './helpers/images.js';
 
+const INSTALLED_MODELS = fileURLToPath(new URL('../models', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'visage-cli-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -212,7 +214,8 @@ describe('visage (the command line)', () => {
 
     it('fails on a model that does not match its pin and on a missing image file, and counts stray files', async () => {
       const models = join(scratch, 'doctor-models');
-      cpSync(join(process.cwd(), 'models'), models, { recursive: true });
+      // dereference: a models/ that is a symlink must be copied, not linked (the test damages the copy).
+      cpSync(INSTALLED_MODELS, models, { recursive: true, dereference: true });
       const pose = join(models, 'fr_pose.onnx');
       const bytes = readFileSync(pose);
       bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
