@@ -8,21 +8,20 @@ import { doctorCommand } from './doctor.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
-  import { reembedCommand } from './reembed.js'
-  import { restoreCommand } from './restore.js';
+import { reembedCommand } from './reembed.js';
+import { restoreCommand } from './restore.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('visage')
   .description('Visage face recognition server: serve, and manage a face library from the shell')
   .showHelpAfterError()
   .addCommand(serveCommand())
-  .addCommand(keysCommand())
-  .addCommand(reembedCommand())
   .addCommand(importCommand())
   .addCommand(exportCommand())
   .addCommand(restoreCommand())
   .addCommand(doctorCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(reembedCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.
