@@ -118,6 +118,13 @@ describe('access control on', () => {
     expectTransport(await api.raw('POST', '/api/face/detect', {}), 401, 'UNAUTHORIZED');
   });
 
+  it('serves the API documentation without a key, Swagger UI assets included', async () => {
+    for (const url of ['/openapi.json', '/docs', '/docs/', '/docs/json', '/docs/static/swagger-ui.css', '/docs/static/swagger-initializer.js']) {
+      const reply = await api.app.server.inject({ method: 'GET', url });
+      assert.equal(reply.statusCode, 200, `${url} answered ${reply.statusCode}`);
+    }
+  });
+
   it('answers unknown routes with 404 whoever asks', async () => {
     expectTransport(await api.raw('GET', '/api/nothing', {}), 404, 'NOT_FOUND');
   });

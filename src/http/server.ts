@@ -11,6 +11,7 @@ import type { AuditLog } from '../library/audit-log.js';
 import { failureFor, transportFailure } from './envelope.js';
 import { accessControl } from './plugins/access-control.js';
 import { auditTrail } from './plugins/audit-trail.js';
+import { openApiPlugin } from './plugins/openapi.js';
 import { cors } from './plugins/cors.js';
 import { rateLimit } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -167,6 +168,7 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   app.register(rateLimit, { perMinute: security.rateLimitPerMinute });
   if (audit) app.register(auditTrail, { audit });
 
+  app.register(openApiPlugin);
   app.register(faceRoutes, { faces: dependencies.faces });
   app.register(groupRoutes, { groups: dependencies.groups });
   app.register(recognitionRoutes, { recognition: dependencies.recognition });

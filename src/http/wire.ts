@@ -2,13 +2,10 @@
 import type { FaceSummary } from '../library/types.js';
 import type { DetectedFace } from '../recognition/types.js';
 import type { Rect } from '../vision/types.js';
+import type { WireDetectionResult, WireFace, WireGroupFace, WireRect } from './responses.js';
 
-export interface WireRect {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-}
+// The wire types are inferred from the response schemas (responses.ts), which the OpenAPI document is built from.
+export type { WireDetectedFace, WireDetectionResult, WireFace, WireGroupFace, WireRect, WireSearchHit } from './responses.js';
 
 /** api.md: box coordinates are ints; the pipeline works in float pixels. */
 export function wireRect(rect: Rect): WireRect {
@@ -25,21 +22,6 @@ export function wireRect(rect: Rect): WireRect {
  * `imgId` (the original's field table) and `imgeld` (the original's 1.2 table and example), so a
  * client written against any of them reads it unchanged.
  */
-export interface WireGroupFace {
-  imageId: string;
-  imgId: string;
-  imgeld: string;
-  faceToken: string;
-  description: string;
-  name: string;
-  gender: string;
-}
-
-/** A face row of 1.2: the 2.4 row plus the numeric `id` the original's example shows. */
-export interface WireFace extends WireGroupFace {
-  id: number;
-}
-
 export function wireGroupFace(face: FaceSummary): WireGroupFace {
   return {
     imageId: face.imageId,
@@ -52,25 +34,12 @@ export function wireGroupFace(face: FaceSummary): WireGroupFace {
   };
 }
 
+/** A face row of 1.2: the 2.4 row plus the numeric `id` the original's example shows. */
 export function wireFace(face: FaceSummary): WireFace {
   return { id: face.id, ...wireGroupFace(face) };
 }
 
 /** A face as 3.1 and 3.2 report it (`detectionResult`). */
-export interface WireDetectionResult extends WireRect {
-  roll: number;
-  yaw: number;
-  pitch: number;
-  /** The original's spelling; `blurriness` carries the same value. 0..100, larger = blurrier. */
-  blurness: number;
-  blurriness: number;
-  /** 0..1, larger = better. */
-  quality: number;
-  livenessScore?: number;
-  /** Extension: livenessScore ≥ the configured threshold (VISAGE_LIVENESS_THRESHOLD). */
-  liveness?: boolean;
-}
-
 export function wireDetectionResult(face: DetectedFace): WireDetectionResult {
   return {
     ...wireRect(face.rect),
@@ -82,25 +51,4 @@ export function wireDetectionResult(face: DetectedFace): WireDetectionResult {
     quality: face.quality.quality,
     ...(face.liveness === undefined ? {} : { livenessScore: face.liveness.score, liveness: face.liveness.live }),
   };
-}
-
-/** A face of the detect extension: the detection result plus the registration gate's measures. */
-export interface WireDetectedFace extends WireDetectionResult {
-  brightness: number;
-  contrast: number;
-  faceSize: number;
-}
-
-/** A hit of 3.2 (`top1` … `top5`); `imageUrl` is the stored face crop as a data URL. */
-export interface WireSearchHit {
-  group: Array<{ groupId: string }>;
-  searchScore: number;
-  /** Extension: the estimated false-accept rate of one comparison at searchScore. */
-  far: number;
-  faceToken: string;
-  imageId: string;
-  description: string;
-  name: string;
-  gender: string;
-  imageUrl: string;
 }
