@@ -8,6 +8,8 @@ import { ApiKeys } from './access/api-keys.js';
 import { buildServer } from './http/server.js';
 import { AuditLog } from './library/audit-log.js';
 import { loadVectorIndex } from './index/load-index.js';
+import { Metrics } from './metrics.js';
+import { readinessProbe } from './readiness.js';
 import { createLibrary } from './library/library.js';
 import type { FaceService } from './library/faces.js';
 import type { ReembedOutcome } from './library/reembed.js';
@@ -33,12 +35,20 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
+    const metrics = new Metrics();
     const analyzer = await createFaceAnalyzer({
       modelDir: config.modelDir,
       threads: config.threads,
       maxQueue: config.maxPendingAnalyses,
+      onAnalyzed: metrics.observeAnalysis,
     });
     cleanups.push(() => analyzer.close());
+    metrics.watch({
+      queueDepth: () => analyzer.queueDepth,
+      liveThreads: () => analyzer.liveThreads,
+      faceCount: async () => (await store.listFaces({ offset: 0, size: 1 })).total,
+      groupCount: async () => (await store.listGroups()).length,
+    });
 
     // A complete set re-embedded by `visage reembed` (or an interrupted run) becomes current now.
     await store.promoteEmbeddings(analyzer.modelId);
@@ -62,6 +72,8 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
       keys: new ApiKeys(store),
       audit: new AuditLog(store),
       security: config.security,
+      metrics,
+      readiness: readinessProbe(store, analyzer),
       logger: { level: config.logLevel },
       maxPendingAnalyses: config.maxPendingAnalyses,
     });

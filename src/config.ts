@@ -23,6 +23,8 @@ export interface VisageConfig {
   /** Image-analysing requests in flight before new ones get 503. */
   maxPendingAnalyses: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway (ms). */
+  shutdownTimeoutMs: number;
   quality: QualityThresholds;
   /** livenessScore below this → `liveness: false` in compare and search. */
   livenessThreshold: number;
@@ -97,6 +99,7 @@ const environmentSchema = z.object({
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   VISAGE_ENCRYPTION_KEY: encryptionKeyVar(),
+  VISAGE_SHUTDOWN_TIMEOUT: integerVar(10, 1, 3600),
   VISAGE_AUTH: orDefault('off').pipe(z.enum(['on', 'off'])),
   VISAGE_RATE_LIMIT: integerVar(0, 0, 1_000_000),
   VISAGE_CORS_ORIGINS: listVar(),
@@ -134,6 +137,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     groupLimit: env.VISAGE_GROUP_LIMIT,
     maxPendingAnalyses: env.VISAGE_MAX_PENDING,
     logLevel: env.VISAGE_LOG_LEVEL,
+    shutdownTimeoutMs: env.VISAGE_SHUTDOWN_TIMEOUT * 1000,
     quality: {
       maxYaw: env.VISAGE_QUALITY_MAX_YAW,
       maxPitch: env.VISAGE_QUALITY_MAX_PITCH,

@@ -1,4 +1,9 @@
-/** Entry point: configuration from the environment, listen, and shut down cleanly on SIGTERM/SIGINT. */
+/**
+ * Entry point: configuration from the environment, listen, and shut down gracefully on SIGTERM/SIGINT: stop
+ * accepting, let in-flight requests finish (new ones get 503 NOT_READY), stop the workers, close the store,
+ * exit 0. A shutdown that takes longer than VISAGE_SHUTDOWN_TIMEOUT, or a second signal, exits 1 (close-with-grace).
+ */
+import closeWithGrace from 'close-with-grace';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AtRestKeyError } from './store/at-rest-cipher.js';
@@ -12,21 +17,19 @@ async function main(): Promise<void> {
     'search index loaded',
   );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    server.log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        server.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  closeWithGrace(
+    {
+      delay: config.shutdownTimeoutMs,
+      logger: { error: (message: unknown) => server.log.error(message) },
+    },
+    // Also on an uncaught error (then the exit code is 1): requests in flight still get their answers.
+    async ({ signal, err }) => {
+      if (err) server.log.fatal({ err }, 'uncaught error');
+      server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      await app.close();
+      server.log.info('shut down');
+    },
+  );
 
   const address = await server.listen({ port: config.port, host: config.host });
   server.log.info(`Visage listening on ${address}`);

@@ -17,6 +17,7 @@ describe('configuration from the environment', () => {
       groupLimit: 64,
       maxPendingAnalyses: 64,
       logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
       quality: { ...DEFAULT_QUALITY_THRESHOLDS },
       duplicateThreshold: undefined,
       security: { auth: false, rateLimitPerMinute: 0, corsOrigins: [] },
@@ -34,6 +35,7 @@ describe('configuration from the environment', () => {
       VISAGE_GROUP_LIMIT: '10',
       VISAGE_MAX_PENDING: '5',
       VISAGE_LOG_LEVEL: 'warn',
+      VISAGE_SHUTDOWN_TIMEOUT: '25',
       VISAGE_QUALITY_MAX_YAW: '30.5',
       VISAGE_QUALITY_MIN_FACE_SIZE: '64',
       VISAGE_AUTH: 'on',
@@ -51,6 +53,7 @@ describe('configuration from the environment', () => {
     assert.equal(config.groupLimit, 10);
     assert.equal(config.maxPendingAnalyses, 5);
     assert.equal(config.logLevel, 'warn');
+    assert.equal(config.shutdownTimeoutMs, 25_000);
     assert.equal(config.quality.maxYaw, 30.5);
     assert.equal(config.quality.minFaceSize, 64);
     assert.deepEqual(config.security, { auth: true, rateLimitPerMinute: 600, corsOrigins: ['https://a.example', 'https://b.example'] });

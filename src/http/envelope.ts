@@ -15,6 +15,7 @@
  * | 429  | 429    | TOO_MANY_REQUESTS      | over the per-key rate limit (Retry-After says when)   |
  * | 500  | 500    | INTERNAL_ERROR         | a bug; logged with its stack, which never leaves here |
  * | 503  | 503    | OVERLOADED             | too many requests waiting for the inference workers   |
+ * | 503  | 503    | NOT_READY              | /readyz failing, or the server is shutting down        |
  */
 import { VisageError, invalidParam } from '../errors.js';
 
@@ -35,6 +36,7 @@ export const TransportFailure = {
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   OVERLOADED: 503,
+  NOT_READY: 503,
 } as const;
 export type TransportFailureName = keyof typeof TransportFailure;
 
@@ -54,9 +56,9 @@ export interface FailureResponse {
   unexpected: boolean;
 }
 
-export function transportFailure(name: TransportFailureName): FailureResponse {
+export function transportFailure(name: TransportFailureName, data: Record<string, unknown> = {}): FailureResponse {
   const status = TransportFailure[name];
-  return { status, body: { code: status, msg: name, data: {} }, unexpected: name === 'INTERNAL_ERROR' };
+  return { status, body: { code: status, msg: name, data }, unexpected: name === 'INTERNAL_ERROR' };
 }
 
 function businessFailure(error: VisageError): FailureResponse {

@@ -8,7 +8,13 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { ErrorCode, type ErrorName } from '../errors.js';
 import { bilingual } from './bilingual.js';
 import { TransportFailure, type TransportFailureName } from './envelope.js';
-import { failureEnvelopeSchema, responseDataSchemas, successEnvelope } from './responses.js';
+import {
+  failureEnvelopeSchema,
+  livenessDataSchema,
+  readinessDataSchema,
+  responseDataSchemas,
+  successEnvelope,
+} from './responses.js';
 import { requestSchemas } from './schemas.js';
 
 type RouteKey = keyof typeof requestSchemas;
@@ -139,6 +145,7 @@ const transportMeanings: Record<TransportFailureName, [string, string]> = {
   BODY_TOO_LARGE: ['the body is over the size limit (12 MiB)', '请求体过大'],
   INTERNAL_ERROR: ['a bug on the server (logged; no details are sent)', '服务器内部错误'],
   OVERLOADED: ['too many requests are waiting for the inference workers; retry later', '服务繁忙，请稍后重试'],
+  NOT_READY: ['the server is starting or shutting down; retry on another instance', '服务未就绪（启动中或正在关闭）'],
 };
 
 function codeTable(names: ErrorName[]): string {
@@ -189,6 +196,38 @@ const operationsPaths: ZodOpenApiPathsObject = {
       summary: 'This OpenAPI document (Swagger UI at /docs)',
       description: '本 OpenAPI 文档（Swagger UI 见 /docs）',
       responses: { '200': { description: 'OpenAPI 3.1', ...json(z.record(z.string(), z.unknown())) } },
+    },
+  },
+  '/healthz': {
+    get: {
+      tags: ['Operations'],
+      summary: 'Liveness: the process answers',
+      description: '存活检查',
+      responses: { '200': { description: 'alive', ...json(successEnvelope(livenessDataSchema)) } },
+    },
+  },
+  '/readyz': {
+    get: {
+      tags: ['Operations'],
+      summary: 'Readiness: models loaded, store reachable, not shutting down',
+      description: '就绪检查：模型已加载、存储可访问、未在关闭',
+      responses: {
+        '200': { description: 'ready', ...json(successEnvelope(readinessDataSchema)) },
+        '503': { description: '`NOT_READY` (code 503), with the checks in `data` (none while shutting down)', ...json(failureEnvelopeSchema) },
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      tags: ['Operations'],
+      summary: 'Prometheus metrics (scope admin when access control is on)',
+      description: 'Prometheus 监控指标',
+      responses: {
+        '200': {
+          description: 'Prometheus text exposition format 0.0.4',
+          content: { 'text/plain': { schema: z.string() } },
+        },
+      },
     },
   },
 };

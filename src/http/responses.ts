@@ -275,3 +275,26 @@ export const failureEnvelopeSchema = z
       .meta(bilingual('{} except for BAD_QUALITY, which carries the measured values.', '一般为空；BAD_QUALITY 时为测得的质量数值。')),
   })
   .meta({ id: 'Failure' });
+
+// ---- operations endpoints ---------------------------------------------------------------------------
+
+export const livenessDataSchema = z.strictObject({
+  status: z.literal('ok').meta(bilingual('The process is up and answering.', '进程存活。')),
+});
+
+const check = z
+  .strictObject({
+    ok: z.boolean().meta(bilingual('Whether the check passed.', '检查是否通过。')),
+    detail: z.string().meta(bilingual('What was found.', '检查详情。')),
+  })
+  .meta({ id: 'ReadinessCheck' });
+
+export const readinessDataSchema = z.strictObject({
+  status: z.enum(['ready', 'not ready']).meta(bilingual('Whether this instance can serve requests.', '实例是否就绪。')),
+  checks: z
+    .strictObject({
+      models: check.meta(bilingual('The models are loaded in live worker threads.', '模型已加载。')),
+      store: check.meta(bilingual('The store answers a query within 2 s.', '存储可访问。')),
+    })
+    .meta(bilingual('Each check and its result.', '各项检查结果。')),
+});

@@ -8,10 +8,15 @@ import type { Recognition } from '../recognition/types.js';
 import type { ApiKeys } from '../access/api-keys.js';
 import type { SecurityOptions } from '../config.js';
 import type { AuditLog } from '../library/audit-log.js';
+import type { Metrics } from '../metrics.js';
+import type { ReadinessProbe } from '../readiness.js';
 import { failureFor, transportFailure } from './envelope.js';
 import { accessControl } from './plugins/access-control.js';
 import { auditTrail } from './plugins/audit-trail.js';
+import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { requestId, requestIdPlugin } from './plugins/request-id.js';
 import { cors } from './plugins/cors.js';
 import { rateLimit } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -46,6 +51,10 @@ export interface ServerDependencies {
   audit?: AuditLog;
   /** Default: everything off, like the original device. */
   security?: SecurityOptions;
+  /** Without it, no /metrics (tests of the HTTP edge alone). */
+  metrics?: Metrics;
+  /** Without it, no /healthz and /readyz. */
+  readiness?: ReadinessProbe;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   maxPendingAnalyses?: number;
@@ -126,6 +135,8 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   const bodyLimit = dependencies.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger: dependencies.logger ?? false,
+    genReqId: requestId,
+    // The id goes with every log line of the request; the default label (`reqId`) is kept.
     // The body reader below enforces bodyLimit itself, so that it can drain before answering 413.
     bodyLimit: DRAIN_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM_LENGTH },
@@ -162,13 +173,18 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
 
   const { keys, audit, security = { auth: false, rateLimitPerMinute: 0, corsOrigins: [] } } = dependencies;
   if (security.auth && keys === undefined) throw new Error('access control is on but no key store was given');
+  // First: every answer carries its request id; the route watch of the API docs sees every later route; a
+  // draining server refuses new requests before anything else looks at them.
+  app.register(requestIdPlugin);
+  app.register(openApiPlugin);
+  if (dependencies.readiness) app.register(healthPlugin, { readiness: dependencies.readiness });
   app.register(securityHeaders);
   app.register(cors, { origins: security.corsOrigins });
   app.register(accessControl, { keys: security.auth ? keys : undefined });
   app.register(rateLimit, { perMinute: security.rateLimitPerMinute });
   if (audit) app.register(auditTrail, { audit });
 
-  app.register(openApiPlugin);
+  if (dependencies.metrics) app.register(metricsPlugin, { metrics: dependencies.metrics });
   app.register(faceRoutes, { faces: dependencies.faces });
   app.register(groupRoutes, { groups: dependencies.groups });
   app.register(recognitionRoutes, { recognition: dependencies.recognition });

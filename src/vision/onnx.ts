@@ -15,23 +15,29 @@ const MODELS = manifest.files;
 export type ModelFile = keyof typeof MODELS;
 export const MODEL_FILES = Object.keys(MODELS) as ModelFile[];
 
+/** Told of every model run and how long it took (seconds); the worker reports these for /metrics. */
+export type InferenceObserver = (model: ModelFile, seconds: number) => void;
+
 export class Model {
   constructor(
     readonly file: ModelFile,
     private readonly session: ort.InferenceSession,
+    private readonly observe?: InferenceObserver,
   ) {}
 
   /** Runs the model on one float32 NCHW input and returns each output's data by name. */
   async run(input: Float32Array, dims: readonly number[]): Promise<Record<string, Float32Array>> {
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, dims) };
+    const started = performance.now();
     const results = await this.session.run(feeds);
+    this.observe?.(this.file, (performance.now() - started) / 1000);
     const out: Record<string, Float32Array> = {};
     for (const [name, tensor] of Object.entries(results)) out[name] = tensor.data as Float32Array;
     return out;
   }
 }
 
-export async function loadModel(modelDir: string, file: ModelFile): Promise<Model> {
+export async function loadModel(modelDir: string, file: ModelFile, observe?: InferenceObserver): Promise<Model> {
   const path = join(modelDir, file);
   let bytes: Buffer;
   try {
@@ -47,5 +53,5 @@ export async function loadModel(modelDir: string, file: ModelFile): Promise<Mode
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  return new Model(file, session);
+  return new Model(file, session, observe);
 }

@@ -10,7 +10,7 @@ import { Embedder, EMBEDDING_SIZE } from './embed.js';
 import { squareAround } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
 import { LivenessModel } from './liveness.js';
-import { loadModel } from './onnx.js';
+import { loadModel, type InferenceObserver } from './onnx.js';
 import { PoseModel } from './pose.js';
 import { measureQuality } from './quality.js';
 import { cropResize, type Raster } from './raster.js';
@@ -33,13 +33,14 @@ export class FacePipeline {
     this.modelId = embedder.modelId;
   }
 
-  static async load(modelDir: string): Promise<FacePipeline> {
+  /** `observe` hears of every model run (for the per-model inference metrics). */
+  static async load(modelDir: string, observe?: InferenceObserver): Promise<FacePipeline> {
     const [detect, landmark, feature, pose, liveness] = await Promise.all([
-      loadModel(modelDir, 'fr_detect.onnx'),
-      loadModel(modelDir, 'fr_landmark.onnx'),
-      loadModel(modelDir, 'fr_feature.onnx'),
-      loadModel(modelDir, 'fr_pose.onnx'),
-      loadModel(modelDir, 'fr_liveness.onnx'),
+      loadModel(modelDir, 'fr_detect.onnx', observe),
+      loadModel(modelDir, 'fr_landmark.onnx', observe),
+      loadModel(modelDir, 'fr_feature.onnx', observe),
+      loadModel(modelDir, 'fr_pose.onnx', observe),
+      loadModel(modelDir, 'fr_liveness.onnx', observe),
     ]);
     return new FacePipeline(
       new FaceDetector(detect),

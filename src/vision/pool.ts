@@ -5,7 +5,7 @@
 import { Piscina } from 'piscina';
 import { ErrorCode, VisageError, type ErrorName } from '../errors.js';
 import { EMBEDDING_SIZE } from './embed.js';
-import type { AnalyzeReply, AnalyzeTask } from './worker.js';
+import type { AnalyzeReply, AnalyzeTask, TaskTimings } from './worker.js';
 import type { AnalyzeOptions, AnalyzedImage, FaceAnalyzer } from './types.js';
 
 export interface AnalyzerOptions {
@@ -14,6 +14,16 @@ export interface AnalyzerOptions {
   threads: number;
   /** Tasks allowed to wait for a worker; beyond it analyze() rejects (the HTTP edge answers 503). */
   maxQueue?: number;
+  /** Hears where each analysis's time went (per model), measured in its worker: the /metrics feed. */
+  onAnalyzed?: (timings: TaskTimings) => void;
+}
+
+/** The pool's analyzer, with what operations want to see of the pool. */
+export interface PooledFaceAnalyzer extends FaceAnalyzer {
+  /** Analyses waiting for a free worker. */
+  readonly queueDepth: number;
+  /** Worker threads alive (piscina replaces one that dies). */
+  readonly liveThreads: number;
 }
 
 const codeNames = new Map<number, ErrorName>(Object.entries(ErrorCode).map(([name, code]) => [code, name as ErrorName]));
@@ -25,12 +35,14 @@ function reviveError(error: { code: number; message: string }): VisageError {
   return new VisageError(name, colon < 0 ? undefined : error.message.slice(colon + 1));
 }
 
-export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<FaceAnalyzer> {
+export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<PooledFaceAnalyzer> {
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: options.threads,
     maxThreads: options.threads,
     maxQueue: options.maxQueue ?? 256,
+    // worker.ts attributes model runs to the task in progress: one task per worker at a time.
+    concurrentTasksPerWorker: 1,
     idleTimeout: Number.POSITIVE_INFINITY,
     workerData: { modelDir: options.modelDir },
   });
@@ -43,8 +55,15 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Face
     async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
       const task: AnalyzeTask = { bytes, options: analyzeOptions };
       const reply = (await pool.run(task)) as AnalyzeReply;
+      options.onAnalyzed?.(reply.timings);
       if (!reply.ok) throw reviveError(reply.error);
       return reply.image;
+    },
+    get queueDepth() {
+      return pool.queueSize;
+    },
+    get liveThreads() {
+      return pool.threads.length;
     },
     async close(): Promise<void> {
       await pool.destroy();

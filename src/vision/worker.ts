@@ -12,20 +12,42 @@ export interface AnalyzeTask {
   options: AnalyzeOptions;
 }
 
+/** One model run inside a task: `fr_detect`, `fr_feature`, …, and its time in seconds. */
+export interface ModelTiming {
+  model: string;
+  seconds: number;
+}
+
+/** Where a task's time went, measured in the worker (the main thread sees only the whole round trip). */
+export interface TaskTimings {
+  /** Decode to last model, in seconds; excludes the wait for a free worker. */
+  analysisSeconds: number;
+  models: ModelTiming[];
+}
+
 /** Business errors cross the thread boundary as data: Error subclasses do not survive structured clone. */
-export type AnalyzeReply =
+export type AnalyzeReply = (
   | { ok: true; image: AnalyzedImage }
-  | { ok: false; error: { code: number; message: string } };
+  | { ok: false; error: { code: number; message: string } }
+) & { timings: TaskTimings };
 
 const { modelDir } = workerData as { modelDir: string };
-const pipeline = await FacePipeline.load(modelDir);
+/** The runs of the current task. piscina gives a worker one task at a time (concurrentTasksPerWorker 1). */
+let modelRuns: ModelTiming[] = [];
+const pipeline = await FacePipeline.load(modelDir, (file, seconds) =>
+  modelRuns.push({ model: file.replace(/\.onnx$/, ''), seconds }),
+);
 
 export default async function analyze(task: AnalyzeTask | 'warmup'): Promise<AnalyzeReply | string> {
   if (task === 'warmup') return pipeline.modelId;
+  modelRuns = [];
+  const started = performance.now();
+  const timings = (): TaskTimings => ({ analysisSeconds: (performance.now() - started) / 1000, models: modelRuns });
   try {
-    return { ok: true, image: await pipeline.analyze(task.bytes, task.options) };
+    const image = await pipeline.analyze(task.bytes, task.options);
+    return { ok: true, image, timings: timings() };
   } catch (error) {
-    if (error instanceof VisageError) return { ok: false, error: { code: error.code, message: error.message } };
+    if (error instanceof VisageError) return { ok: false, error: { code: error.code, message: error.message }, timings: timings() };
     throw error;
   }
 }
