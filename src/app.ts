@@ -10,6 +10,7 @@ import { AuditLog } from './library/audit-log.js';
 import { loadVectorIndex } from './index/load-index.js';
 import { Metrics } from './metrics.js';
 import { readinessProbe } from './readiness.js';
+import { ChangeFollower } from './library/follow-changes.js';
 import { createLibrary } from './library/library.js';
 import type { FaceService } from './library/faces.js';
 import type { ReembedOutcome } from './library/reembed.js';
@@ -52,15 +53,27 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
 
     // A complete set re-embedded by `visage reembed` (or an interrupted run) becomes current now.
     await store.promoteEmbeddings(analyzer.modelId);
+    // A shared store: note where the change log stands before loading, follow it from there after.
+    const loadedAt = await store.changeFeed?.head();
     const { index, loaded, skippedOtherModel } = await loadVectorIndex(store, analyzer);
     const scale = loadScoreScale();
-    const { faces, groups } = createLibrary({
+    const { faces, groups, context } = createLibrary({
       store,
       index,
       analyzer,
       quality: config.quality,
       ...(config.duplicateThreshold === undefined ? {} : { duplicateMinCosine: scale.toCosine(config.duplicateThreshold) }),
     });
+    if (store.changeFeed && loadedAt !== undefined) {
+      const follower = await ChangeFollower.start({
+        feed: store.changeFeed,
+        context,
+        model: analyzer,
+        after: loadedAt,
+        pollIntervalMs: config.changePollMs,
+      });
+      cleanups.push(() => follower.close());
+    }
     const recognition = new RecognitionService(store, index, analyzer, scale, {
       scale: loadLivenessScale(),
       threshold: config.livenessThreshold,

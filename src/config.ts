@@ -8,12 +8,19 @@ import { z } from 'zod';
 import { parseEncryptionKey } from './store/at-rest-cipher.js';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './library/quality-gate.js';
 import { DEFAULT_LIVENESS_THRESHOLD } from './recognition/liveness-scale.js';
+import { isPostgresUrl } from './store/location.js';
 
 export interface VisageConfig {
   port: number;
   host: string;
-  /** Holds the SQLite database and the image files. */
+  /** Holds the SQLite database and the image files (when no databaseUrl is set). */
   dataDir: string;
+  /** postgres://… : the library is in PostgreSQL, shared by every replica; unset: SQLite in dataDir. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL connections per replica. */
+  databasePoolSize: number;
+  /** Safety poll of the change log (ms), besides LISTEN/NOTIFY; PostgreSQL only. */
+  changePollMs: number;
   /** Holds the .onnx models. */
   modelDir: string;
   /** Inference worker threads. */
@@ -73,7 +80,7 @@ const numberVar = (fallback: number) =>
 const quality = DEFAULT_QUALITY_THRESHOLDS;
 
 /** Never echoed in an error message. */
-const SECRET_VARIABLES = new Set(['VISAGE_ENCRYPTION_KEY']);
+const SECRET_VARIABLES = new Set(['VISAGE_ENCRYPTION_KEY', 'VISAGE_DATABASE_URL']);
 
 const encryptionKeyVar = () =>
   orDefault('').transform((text, context): Buffer | undefined => {
@@ -93,6 +100,11 @@ const environmentSchema = z.object({
   PORT: integerVar(8080, 0, 65535),
   HOST: orDefault('0.0.0.0'),
   VISAGE_DATA: orDefault('./data'),
+  VISAGE_DATABASE_URL: orDefault('').refine((text) => text === '' || isPostgresUrl(text), {
+    message: 'expected postgres://user:password@host:port/database',
+  }),
+  VISAGE_DATABASE_POOL: integerVar(10, 1, 1000),
+  VISAGE_CHANGE_POLL_MS: integerVar(5000, 100, 3_600_000),
   VISAGE_MODELS: orDefault('./models'),
   VISAGE_THREADS: integerVar(availableParallelism(), 1, 256),
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
@@ -122,6 +134,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '?');
+        // A database URL may carry a password, a key is a secret: never echo them.
         const shown = SECRET_VARIABLES.has(variable) ? '(value hidden)' : JSON.stringify(environment[variable] ?? '');
         return `${variable}=${shown}: ${issue.message}`;
       }),
@@ -132,6 +145,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     port: env.PORT,
     host: env.HOST,
     dataDir: resolve(env.VISAGE_DATA),
+    databaseUrl: env.VISAGE_DATABASE_URL === '' ? undefined : env.VISAGE_DATABASE_URL,
+    databasePoolSize: env.VISAGE_DATABASE_POOL,
+    changePollMs: env.VISAGE_CHANGE_POLL_MS,
     modelDir: resolve(env.VISAGE_MODELS),
     threads: env.VISAGE_THREADS,
     groupLimit: env.VISAGE_GROUP_LIMIT,

@@ -12,6 +12,9 @@ describe('configuration from the environment', () => {
       port: 8080,
       host: '0.0.0.0',
       dataDir: resolve('./data'),
+      databaseUrl: undefined,
+      databasePoolSize: 10,
+      changePollMs: 5000,
       modelDir: resolve('./models'),
       threads: availableParallelism(),
       groupLimit: 64,
@@ -43,6 +46,9 @@ describe('configuration from the environment', () => {
       VISAGE_CORS_ORIGINS: ' https://a.example, https://b.example ,',
       VISAGE_LIVENESS_THRESHOLD: '62.5',
       VISAGE_DUPLICATE_THRESHOLD: '92.5',
+      VISAGE_DATABASE_URL: 'postgres://visage:secret@db.example:5432/visage',
+      VISAGE_DATABASE_POOL: '20',
+      VISAGE_CHANGE_POLL_MS: '1000',
     });
     assert.equal(config.duplicateThreshold, 92.5);
     assert.equal(config.port, 9000);
@@ -63,6 +69,9 @@ describe('configuration from the environment', () => {
     assert.deepEqual(loadConfig({ VISAGE_ENCRYPTION_KEY: hexKey }).encryptionKey, Buffer.from(hexKey, 'hex'));
     const base64Key = Buffer.alloc(32, 7).toString('base64');
     assert.deepEqual(loadConfig({ VISAGE_ENCRYPTION_KEY: base64Key }).encryptionKey, Buffer.alloc(32, 7));
+    assert.equal(config.databaseUrl, 'postgres://visage:secret@db.example:5432/visage');
+    assert.equal(config.databasePoolSize, 20);
+    assert.equal(config.changePollMs, 1000);
   });
 
   it('names every bad variable in one start-up error', () => {
@@ -77,11 +86,12 @@ describe('configuration from the environment', () => {
           VISAGE_LIVENESS_THRESHOLD: '101',
           VISAGE_ENCRYPTION_KEY: 'hunter2-secret',
           VISAGE_DUPLICATE_THRESHOLD: '101',
+          VISAGE_DATABASE_URL: 'mysql://db/visage',
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         const variables = ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH'];
-        for (const variable of [...variables, 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY', 'VISAGE_DUPLICATE_THRESHOLD']) {
+        for (const variable of [...variables, 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY', 'VISAGE_DUPLICATE_THRESHOLD', 'VISAGE_DATABASE_URL']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
         // A key is never echoed, not even a malformed one.

@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
 import { AtRestCipher, AtRestKeyError } from '../src/store/at-rest-cipher.js';
+import { openConfiguredStore } from '../src/store/open-store.js';
 import { blobFiles, filesContaining } from './helpers/data-dir.js';
 import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
@@ -192,6 +193,17 @@ describe('SQLite store specifics', () => {
         await store.registerFace(sampleImage(), sampleFace());
       });
       await assert.rejects(openWith(plain, cipherA), (error: unknown) => error instanceof AtRestKeyError && /unencrypted/.test(error.message));
+    });
+
+    it('is refused for PostgreSQL, which does not encrypt at rest yet', async () => {
+      const config = {
+        dataDir: freshDir(),
+        groupLimit: 10,
+        databaseUrl: 'postgres://visage@127.0.0.1:1/visage',
+        databasePoolSize: 1,
+        encryptionKey: Buffer.alloc(32, 0xa1),
+      };
+      await assert.rejects(openConfiguredStore(config), (error: unknown) => error instanceof AtRestKeyError && /not supported with VISAGE_DATABASE_URL/.test(error.message));
     });
 
     it('fails clearly on a tampered file', async () => {

@@ -1,5 +1,5 @@
 /** Builds the vector index from the store at start-up. */
-import type { Store } from '../store/store.js';
+import type { Store, StoredVector } from '../store/store.js';
 import { VectorIndex } from './vector-index.js';
 
 export interface IndexLoadResult {
@@ -9,15 +9,22 @@ export interface IndexLoadResult {
   skippedOtherModel: number;
 }
 
-export async function loadVectorIndex(
-  store: Store,
-  model: { modelId: string; embeddingSize: number },
-): Promise<IndexLoadResult> {
+/** The model today's queries are embedded with. */
+export interface IndexModel {
+  modelId: string;
+  embeddingSize: number;
+}
+
+/** A stored face is searchable only when today's model embedded it. */
+export const isSearchable = (face: StoredVector, model: IndexModel): boolean =>
+  face.modelId === model.modelId && face.embedding.length === model.embeddingSize;
+
+export async function loadVectorIndex(store: Store, model: IndexModel): Promise<IndexLoadResult> {
   const index = new VectorIndex(model.embeddingSize);
   let loaded = 0;
   // Each face's embedding by this model: its current one, or one staged by a re-embedding run.
   for await (const face of store.streamVectors(model.modelId)) {
-    if (face.embedding.length !== model.embeddingSize) continue;
+    if (!isSearchable(face, model)) continue;
     index.add(face.faceToken, face.embedding, face.groupIds);
     loaded += 1;
   }

@@ -2,7 +2,7 @@
 import type { VectorIndex } from '../index/vector-index.js';
 import type { Store } from '../store/store.js';
 import type { FaceAnalyzer } from '../vision/types.js';
-import { createLibraryContext } from './context.js';
+import { createLibraryContext, type LibraryContext } from './context.js';
 import { FaceService } from './faces.js';
 import { GroupService } from './groups.js';
 import type { QualityThresholds } from './quality-gate.js';
@@ -16,10 +16,11 @@ export interface LibraryOptions {
   duplicateMinCosine?: number;
 }
 
-export function createLibrary(options: LibraryOptions): { faces: FaceService; groups: GroupService } {
+export function createLibrary(options: LibraryOptions): { faces: FaceService; groups: GroupService; context: LibraryContext } {
   const context = createLibraryContext(options.store, options.index);
   return {
     faces: new FaceService(context, options.analyzer, options.quality, options.duplicateMinCosine),
     groups: new GroupService(context),
+    context,
   };
 }

@@ -129,6 +129,19 @@ export interface ModelCoverage {
   covered: number;
 }
 
+/** One face as `exportImages` gives it and `importImage` takes it: everything, its id included. */
+export interface ExportedFace extends NewFace {
+  id: number;
+  /** In binding order. */
+  groupIds: string[];
+}
+
+/** An image with all its faces (none when they were deleted: the image row outlives them, 1.3). */
+export interface ExportedImage {
+  image: NewImage;
+  faces: ExportedFace[];
+}
+
 /** What the index needs of one stored face. */
 export interface StoredVector {
   faceToken: string;
@@ -260,5 +273,49 @@ export interface Store {
   restoreImage(image: NewImage, faces: readonly RestoredFace[]): Promise<void>;
   /** Read-only consistency check of the stored files against the rows. */
   checkFiles(): Promise<FileCheck>;
+  /** Every image with its faces, in image order, in batches (to move a library to another store). */
+  exportImages(): AsyncIterable<ExportedImage>;
+  /**
+   * Inserts an exported image with its faces, keeping their ids, and their bindings, in one transaction.
+   * False, and nothing written, when the imageId exists already (so an interrupted copy can be re-run).
+   * The groups must exist. Later registrations get ids above every imported one.
+   */
+  importImage(exported: ExportedImage): Promise<boolean>;
+  /**
+   * Present on stores that several replicas share (PostgreSQL): what any replica committed, so each
+   * replica's in-memory index can follow. Absent on single-process stores (SQLite).
+   */
+  readonly changeFeed?: ChangeFeed;
   close(): Promise<void>;
+}
+
+/**
+ * A change that matters to the search index. Face changes name the face only: the follower reads its
+ * current state, so applying a change twice or late is harmless.
+ */
+export type StoreChange =
+  | { kind: 'face'; faceToken: string }
+  /** The group lost every member (deleted, or emptied by deletion mode 3). */
+  | { kind: 'group-emptied'; groupId: string }
+  /** 1.7: every face is gone. */
+  | { kind: 'wipe' };
+
+export interface SequencedChange {
+  /** Ascending in commit order across all replicas. */
+  sequence: number;
+  change: StoreChange;
+}
+
+export interface ChangeFeed {
+  /** Sequence of the latest committed change (0 when none): read it before loading the index, then follow. */
+  head(): Promise<number>;
+  /** Up to `limit` changes after `after`, in commit order. */
+  read(after: number, limit: number): Promise<SequencedChange[]>;
+  /** The stored vectors of these faces as they are now; deleted faces are absent. */
+  vectorsOf(faceTokens: readonly string[]): Promise<StoredVector[]>;
+  /**
+   * Calls `wake` whenever changes may be waiting: on each commit notification and after every
+   * (re)connection of the listener, since notifications sent while disconnected are lost.
+   */
+  listen(wake: () => void): Promise<{ close(): Promise<void> }>;
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GroupRecord, NewFace, NewImage, Store } from '../../src/store/store.js';
+import type { ExportedImage, GroupRecord, NewFace, NewImage, Store } from '../../src/store/store.js';
 import { rejectsWith } from './errors.js';
 import { randomUnitVector, seededRandom } from './random-vectors.js';
 
@@ -425,6 +425,48 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           assert.deepEqual((await store.getApiKey('same'))?.scopes, ['read']);
         }));
     });
+    it('exports every image with its faces; another store imports them unchanged, once', () =>
+      withStore(factory, async (source) => {
+        await source.createGroup(group('g'));
+        const first = await register(source);
+        const second = await register(source);
+        await source.bind(first.faceToken, ['g']);
+        await source.unbind(first.faceToken, ['default']);
+        const faceless = await register(source);
+        await source.deleteFace(faceless.faceToken); // its image stays, with no face
+        const exported: ExportedImage[] = [];
+        for await (const item of source.exportImages()) exported.push(item);
+        assert.deepEqual(
+          exported.map((item) => [item.image.imageId, item.faces.map((face) => face.faceToken)]),
+          [[first.imageId, [first.faceToken]], [second.imageId, [second.faceToken]], [faceless.imageId, []]],
+        );
+        const vectorsOf = async (store: Store) => {
+          const vectors = [];
+          for await (const vector of store.streamVectors()) vectors.push(vector);
+          return vectors;
+        };
+        const all = { offset: 0, size: 100 };
+
+        await withStore(factory, async (target) => {
+          // A face bound to a group the target lacks is refused whole.
+          await assert.rejects(target.importImage(exported[0]!), /group g /);
+          assert.equal(await target.getImage(first.imageId), undefined);
+          await target.createGroup(group('g'));
+          for (const item of exported) assert.equal(await target.importImage(item), true);
+          for (const item of exported) assert.equal(await target.importImage(item), false);
+          assert.deepEqual(await target.listFaces(all), await source.listFaces(all));
+          for (const token of [first.faceToken, second.faceToken]) {
+            assert.deepEqual(await target.getFace(token), await source.getFace(token));
+          }
+          for (const imageId of [first.imageId, faceless.imageId]) {
+            assert.deepEqual(await target.getImage(imageId), await source.getImage(imageId));
+          }
+          assert.deepEqual(await vectorsOf(target), await vectorsOf(source));
+          assert.deepEqual(await target.listGroups(), await source.listGroups());
+          // Registration goes on above the imported ids.
+          assert.ok((await register(target)).id > second.id);
+        });
+      }));
 
     it('streams every imageId in registration order, faceless images included', () =>
       withStore(factory, async (store) => {

@@ -9,12 +9,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VisageError } from '../../errors.js';
-import type { ImageFormat, Rect } from '../../vision/types.js';
+import type { ImageFormat } from '../../vision/types.js';
 import type {
   ApiKeyRecord,
   AuditEntry,
   AuditPage,
   BindingChange,
+  ExportedFace,
+  ExportedImage,
   FaceRecord,
   FileCheck,
   FaceRow,
@@ -35,6 +37,8 @@ import type {
   Store,
   StoredVector,
 } from '../store.js';
+import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
+import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, type GroupSql, type RectSql } from '../sql-rows.js';
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
 import { PLAINTEXT, type AtRestCipher, type BytesCodec } from '../at-rest-cipher.js';
 import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
@@ -58,20 +62,8 @@ export interface SqliteStoreOptions {
   cipher?: AtRestCipher;
 }
 
-interface FaceRowSql {
-  id: number;
-  face_token: string;
-  image_id: string;
-  description: string;
-  name: string;
-  gender: string;
-}
 
-interface FaceDetailSql extends FaceRowSql {
-  rect_left: number;
-  rect_top: number;
-  rect_right: number;
-  rect_bottom: number;
+interface FaceDetailSql extends FaceRowSql, RectSql {
   model_id: string;
   embedding: Buffer;
   crop_file: string;
@@ -84,13 +76,6 @@ interface DoomedFaceSql {
   image_pk: number;
 }
 
-interface GroupSql {
-  pk: number;
-  group_id: string;
-  group_name: string;
-  group_type: string;
-  group_score: number;
-}
 
 /** What the start-up consistency check repaired. */
 export interface ConsistencyReport {
@@ -105,7 +90,6 @@ interface Unreferenced {
   crops: string[];
 }
 
-const FACE_ROW_COLUMNS = `f.id, f.face_token, i.image_id, i.description, f.name, f.gender`;
 
 /** The groups of face `f` as a JSON array, in no particular order. */
 const GROUP_IDS_OF_F = `(SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
@@ -156,32 +140,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
 }
 
-const toFaceRow = (row: FaceRowSql): FaceRow => ({
-  id: row.id,
-  faceToken: row.face_token,
-  imageId: row.image_id,
-  description: row.description,
-  name: row.name,
-  gender: row.gender,
-});
 
-const toGroupRecord = (row: GroupSql): GroupRecord => ({
-  groupId: row.group_id,
-  groupName: row.group_name,
-  groupType: row.group_type,
-  groupScore: row.group_score,
-});
-
-/** float32 BLOB (platform byte order, little-endian everywhere we run). */
-const embeddingToBlob = (embedding: Float32Array): Buffer =>
-  Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
-
-/** Copies, because the driver's Buffer need not be 4-byte aligned. */
-const blobToEmbedding = (blob: Buffer): Float32Array => {
-  const copy = new Uint8Array(blob.byteLength);
-  copy.set(blob);
-  return new Float32Array(copy.buffer);
-};
 
 const parseGroupIds = (json: string): string[] => JSON.parse(json) as string[];
 
@@ -265,6 +224,18 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_ROW_COLUMNS} FROM bindings b JOIN faces f ON f.id = b.face_id JOIN images i ON i.pk = f.image_pk
        WHERE b.group_pk = ? ORDER BY f.id LIMIT ? OFFSET ?`,
     ),
+    imageBatch: db.prepare<[number, number], { pk: number; image_id: string; description: string; format: ImageFormat; file: string }>(
+      'SELECT pk, image_id, description, format, file FROM images WHERE pk > ? ORDER BY pk LIMIT ?',
+    ),
+    exportedFacesOfImage: db.prepare<[number], FaceDetailSql & { embedding: Buffer }>(
+      `SELECT ${FACE_ROW_COLUMNS}, f.rect_left, f.rect_top, f.rect_right, f.rect_bottom, f.model_id, f.crop_file, f.embedding
+       FROM faces f JOIN images i ON i.pk = f.image_pk WHERE f.image_pk = ? ORDER BY f.id`,
+    ),
+    insertFaceWithId: db.prepare<[number, string, number, string, string, number, number, number, number, string, Buffer, string]>(
+      `INSERT INTO faces (id, face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom,
+                          model_id, embedding, crop_file)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     vectorBatch: db.prepare<[number, number], VectorSql>(
       `SELECT f.id, f.face_token, f.model_id, f.embedding, ${GROUP_IDS_OF_F}
        FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT ?`,
@@ -322,11 +293,11 @@ class SqliteStore implements Store {
   }
 
   private embeddingBlob(embedding: Float32Array): Buffer {
-    return Buffer.from(this.codec.seal(embeddingToBlob(embedding)));
+    return Buffer.from(this.codec.seal(embeddingToBytes(embedding)));
   }
 
   private embeddingOf(blob: Buffer): Float32Array {
-    return blobToEmbedding(Buffer.from(this.codec.open(blob)));
+    return bytesToEmbedding(this.codec.open(blob));
   }
 
   private referencedFiles(): Record<BlobKind, Set<string>> {
@@ -480,8 +451,7 @@ class SqliteStore implements Store {
     const groupIds = this.groupIdsOf(row.id);
     const crop = await this.files.read('crops', row.crop_file);
     if (!crop) return undefined; // deleted between the row read and the file read
-    const rect: Rect = { left: row.rect_left, top: row.rect_top, right: row.rect_right, bottom: row.rect_bottom };
-    return { ...toFaceRow(row), rect, modelId: row.model_id, embedding: this.embeddingOf(row.embedding), groupIds, crop };
+    return { ...toFaceRow(row), rect: toRect(row), modelId: row.model_id, embedding: this.embeddingOf(row.embedding), groupIds, crop };
   }
 
   async deleteFace(faceToken: string): Promise<boolean> {
@@ -677,6 +647,80 @@ class SqliteStore implements Store {
 
   async revokeApiKey(keyId: string, at: string): Promise<boolean> {
     return this.access.revokeApiKey(keyId, at);
+  }
+
+  // ---- moving a library ----
+
+  async *exportImages(): AsyncIterable<ExportedImage> {
+    let afterPk = 0;
+    for (;;) {
+      const images = this.sql.imageBatch.all(afterPk, 100);
+      for (const image of images) {
+        const bytes = await this.files.read('originals', image.file);
+        if (!bytes) continue; // deleted since the batch was read
+        const faces: ExportedFace[] = [];
+        for (const face of this.sql.exportedFacesOfImage.all(image.pk)) {
+          const crop = await this.files.read('crops', face.crop_file);
+          if (!crop) continue;
+          faces.push({
+            id: face.id,
+            faceToken: face.face_token,
+            name: face.name,
+            gender: face.gender,
+            rect: toRect(face),
+            embedding: this.embeddingOf(face.embedding),
+            modelId: face.model_id,
+            crop,
+            groupIds: this.groupIdsOf(face.id),
+          });
+        }
+        yield { image: { imageId: image.image_id, description: image.description, format: image.format, bytes }, faces };
+      }
+      const last = images.at(-1);
+      if (!last) return;
+      afterPk = last.pk;
+    }
+  }
+
+  async importImage({ image, faces }: ExportedImage): Promise<boolean> {
+    if (this.sql.imagePkById.get(image.imageId)) return false;
+    const written: Unreferenced = { originals: [], crops: [] };
+    try {
+      const originalFile = await this.files.write('originals', image.bytes);
+      written.originals.push(originalFile);
+      const cropFiles: string[] = [];
+      for (const face of faces) {
+        cropFiles.push(await this.files.write('crops', face.crop));
+        written.crops.push(cropFiles.at(-1)!);
+      }
+      const imported = this.db
+        .transaction((): boolean => {
+          if (this.sql.imagePkById.get(image.imageId)) return false;
+          const imagePk = Number(
+            this.sql.insertImage.run(image.imageId, image.description, image.format, originalFile).lastInsertRowid,
+          );
+          faces.forEach((face, i) => {
+            const { rect } = face;
+            // AUTOINCREMENT keeps its counter above explicit ids, so later registrations follow.
+            this.sql.insertFaceWithId.run(
+              face.id, face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
+              face.modelId, this.embeddingBlob(face.embedding), cropFiles[i]!,
+            );
+            for (const groupId of face.groupIds) {
+              const group = this.sql.groupById.get(groupId);
+              if (!group) throw new Error(`group ${groupId} of an imported face does not exist`);
+              this.sql.insertBinding.run(face.id, group.pk);
+            }
+          });
+          return true;
+        })
+        .immediate();
+      if (!imported) await this.release(written);
+      return imported;
+    } catch (error) {
+      await this.release(written);
+      throw error;
+    }
   }
 
   // ---- index loading ----

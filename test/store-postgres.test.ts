@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
+import type { GroupRecord, SequencedChange, Store } from '../src/store/store.js';
+import {
+  adminQuery,
+  freshSchema,
+  openTestPostgresStore,
+  SKIP_WITHOUT_POSTGRES,
+} from './helpers/postgres.js';
+import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
+
+if (SKIP_WITHOUT_POSTGRES) {
+  it('PostgreSQL store tests', { skip: SKIP_WITHOUT_POSTGRES }, () => {});
+} else {
+  // A small batch size so streaming crosses batch boundaries.
+  storeConformance('postgres', (options) =>
+    openTestPostgresStore({ groupLimit: options?.groupLimit, streamBatchSize: 7 }),
+  );
+  postgresSpecifics();
+}
+
+/** Two stores on one schema: two replicas' connection pools. */
+async function withReplicas(test: (a: Store, b: Store, schema: string) => Promise<void>, groupLimit?: number) {
+  const schema = freshSchema();
+  const a = await openTestPostgresStore({ schema, groupLimit });
+  const b = await openTestPostgresStore({ schema, groupLimit });
+  try {
+    await test(a, b, schema);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
+const group = (groupId: string, groupName = `name of ${groupId}`): GroupRecord => ({
+  groupId,
+  groupName,
+  groupType: '',
+  groupScore: 80,
+});
+
+async function allChanges(store: Store, after = 0): Promise<SequencedChange[]> {
+  return store.changeFeed!.read(after, 1000);
+}
+
+function postgresSpecifics(): void {
+  describe('PostgreSQL store specifics', () => {
+    it('migrates once, even when replicas open the same schema together', async () => {
+      const schema = freshSchema();
+      const stores = await Promise.all([1, 2, 3].map(() => openTestPostgresStore({ schema })));
+      await Promise.all(stores.map((store) => store.close()));
+      const rows = await adminQuery<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      assert.deepEqual(
+        rows.map((row) => row.version),
+        POSTGRES_MIGRATIONS.map((migration) => migration.version),
+      );
+      const groups = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.face_groups`);
+      assert.equal(groups[0]?.n, 1);
+    });
+
+    it('keeps originals, crops and embeddings in the database, bit-exact across replicas', () =>
+      withReplicas(async (a, b, schema) => {
+        const image = sampleImage();
+        const face = sampleFace();
+        await a.registerFace(image, face);
+        assert.deepEqual((await b.getImage(image.imageId))?.bytes, image.bytes);
+        assert.deepEqual((await b.getFace(face.faceToken))?.crop, face.crop);
+        const vectors = [];
+        for await (const vector of b.streamVectors()) vectors.push(vector);
+        assert.deepEqual(vectors[0]?.embedding, face.embedding);
+        const sizes = await adminQuery<{ n: number }>(`SELECT length(bytes) AS n FROM ${schema}.images`);
+        assert.equal(sizes[0]?.n, image.bytes.length);
+      }));
+
+    it('holds the group limit and name uniqueness when two replicas create groups at once', () =>
+      withReplicas(
+        async (a, b) => {
+          const create = (store: Store, i: number) => store.createGroup(group(`g${i}`, i % 5 === 0 ? 'shared name' : `n${i}`));
+          const outcomes = await Promise.allSettled(
+            Array.from({ length: 40 }, (_, i) => create(i % 2 === 0 ? a : b, i)),
+          );
+          const created = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+          assert.equal(created, 16 - 1);
+          assert.equal((await a.listGroups()).length, 16);
+          const names = (await b.listGroups()).map((g) => g.groupName).filter((name) => name === 'shared name');
+          assert.ok(names.length <= 1);
+          const rejections = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+          for (const reason of rejections) assert.match(reason, /GROUP_OVER_LIMIT|GROUP_NAME_CONFLICT/);
+        },
+        16,
+      ));
+
+    it('lets one replica win a race for the same imageId and the same groupId', () =>
+      withReplicas(async (a, b) => {
+        const image = sampleImage();
+        const registrations = await Promise.allSettled([
+          a.registerFace(image, sampleFace()),
+          b.registerFace({ ...image }, sampleFace()),
+        ]);
+        assert.equal(registrations.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+        const groups = await Promise.allSettled([a.createGroup(group('same')), b.createGroup(group('same', 'other'))]);
+        assert.equal(groups.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+        assert.equal((await a.listFaces({ offset: 0, size: 10 })).total, 1);
+      }));
+
+    it('logs every change for the index in commit order; a replica reads what another wrote', () =>
+      withReplicas(async (a, b) => {
+        const head = await b.changeFeed!.head();
+        const first = sampleFace();
+        const firstImage = sampleImage();
+        await a.registerFace(firstImage, first);
+        await a.createGroup(group('g'));
+        await b.bind(first.faceToken, ['g']);
+        await b.bind(first.faceToken, ['g']); // no change: not logged
+        await a.deleteGroup('g', 1);
+        await a.deleteImage(firstImage.imageId);
+        await b.wipe();
+        const changes = await allChanges(a, head);
+        assert.deepEqual(
+          changes.map((entry) => entry.change),
+          [
+            { kind: 'face', faceToken: first.faceToken },
+            { kind: 'face', faceToken: first.faceToken },
+            { kind: 'group-emptied', groupId: 'g' },
+            { kind: 'face', faceToken: first.faceToken },
+            { kind: 'wipe' },
+          ],
+        );
+        const sequences = changes.map((entry) => entry.sequence);
+        assert.deepEqual(sequences, [...sequences].sort((x, y) => x - y));
+        assert.equal(await a.changeFeed!.head(), sequences.at(-1));
+      }));
+
+    it('gives the current vector and groups of changed faces; deleted ones are absent', () =>
+      withReplicas(async (a, b) => {
+        const kept = sampleFace();
+        const gone = sampleFace();
+        await a.registerFace(sampleImage(), kept);
+        await a.registerFace(sampleImage(), gone);
+        await a.createGroup(group('g'));
+        await a.bind(kept.faceToken, ['g']);
+        await a.deleteFace(gone.faceToken);
+        const vectors = await b.changeFeed!.vectorsOf([kept.faceToken, gone.faceToken, 'never-existed']);
+        assert.equal(vectors.length, 1);
+        assert.equal(vectors[0]?.faceToken, kept.faceToken);
+        assert.deepEqual(vectors[0]?.groupIds, ['default', 'g']);
+        assert.deepEqual(vectors[0]?.embedding, kept.embedding);
+      }));
+
+    it('wakes listeners of other replicas on commit, and again after a reconnection', () =>
+      withReplicas(async (a, b, schema) => {
+        let wakes = 0;
+        let notify: () => void = () => {};
+        const woken = () =>
+          new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no wake-up within 5 s')), 5000);
+            notify = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        let firstWake = woken();
+        const listener = await b.changeFeed!.listen(() => {
+          wakes += 1;
+          notify();
+        });
+        try {
+          await firstWake; // the wake-up after connecting
+          const afterConnect = wakes;
+          const committed = woken();
+          await a.registerFace(sampleImage(), sampleFace());
+          await committed;
+          assert.ok(wakes > afterConnect);
+
+          // Kill the listener's connection from the server side: it reconnects and wakes us again.
+          firstWake = woken();
+          await adminQuery(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = 'visage' AND query ILIKE 'LISTEN%' AND query ILIKE $1`,
+            [`%${schema}%`],
+          );
+          await firstWake;
+        } finally {
+          await listener.close();
+        }
+      }));
+  });
+}
