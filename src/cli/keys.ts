@@ -1,7 +1,7 @@
 /**
- * `visage keys create|list|revoke`: the API keys of the data directory (VISAGE_DATA). Safe beside a running
- * server: SQLite allows it, and a revocation takes effect on the server's next request. Creating and
- * revoking are audited with `cli:<login>` as the actor.
+ * `visage keys create|list|revoke`: the API keys of the library (VISAGE_DATABASE_URL, else VISAGE_DATA).
+ * Safe beside running servers: both stores allow it, and a revocation takes effect on their next request.
+ * Creating and revoking are audited with `cli:<login>` as the actor.
  */
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
@@ -29,7 +29,7 @@ async function openStoreOfConfig(): Promise<Store> {
   }
   try {
     // No start-up check: a server may be running on this directory with a registration in flight.
-    return await openConfiguredStore(config, { checkConsistency: false });
+    return await openConfiguredStore(config, { checkConsistency: false, poolSize: 1 });
   } catch (error) {
     if (error instanceof AtRestKeyError) throw new CliError(error.message);
     throw error;
@@ -58,7 +58,7 @@ export function keysCommand(io: KeysCommandIo = DEFAULT_IO): Command {
     }
   };
 
-  const keys = new Command('keys').description('API keys for VISAGE_AUTH=on (stored hashed in the data directory)');
+  const keys = new Command('keys').description('API keys for VISAGE_AUTH=on (stored hashed with the library)');
   keys
     .command('create')
     .description('create a key and print it once')

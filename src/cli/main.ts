@@ -10,6 +10,7 @@ import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { reembedCommand } from './reembed.js';
 import { restoreCommand } from './restore.js';
+import { migrateStoreCommand } from './migrate-store.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('visage')
@@ -21,7 +22,8 @@ const program = new Command('visage')
   .addCommand(restoreCommand())
   .addCommand(doctorCommand())
   .addCommand(keysCommand())
-  .addCommand(reembedCommand());
+  .addCommand(reembedCommand())
+  .addCommand(migrateStoreCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // A CliError is the user's to fix (bad argument, unreachable server): its message, no stack trace.
