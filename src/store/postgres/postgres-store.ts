@@ -510,7 +510,7 @@ class PostgresStore implements Store {
     return this.write(async (client) => {
       const imagePk = await PostgresStore.insertImage(client, image);
       if (imagePk === undefined) return false;
-      await this.insertFacesWithIds(client, imagePk, faces);
+      await this.insertFacesWithIds(client, imagePk, faces, (groupId) => new Error(`group ${groupId} of an imported face does not exist`));
       return true;
     });
   }
@@ -519,15 +519,21 @@ class PostgresStore implements Store {
     await this.write(async (client) => {
       const imagePk = await PostgresStore.insertImage(client, image);
       if (imagePk === undefined) throw new VisageError('FACE_ALREADY_EXIST');
-      await this.insertFacesWithIds(client, imagePk, faces);
+      await this.insertFacesWithIds(client, imagePk, faces, () => new VisageError('GROUP_ID_NOT_EXIST'));
     });
   }
 
   /** Faces with the ids and bindings of the library they come from; every group must exist. */
-  private async insertFacesWithIds(client: pg.PoolClient, imagePk: number, faces: readonly RestoredFace[]): Promise<void> {
+  private async insertFacesWithIds(
+    client: pg.PoolClient,
+    imagePk: number,
+    faces: readonly RestoredFace[],
+    missingGroup: (groupId: string) => Error,
+  ): Promise<void> {
     const wanted = [...new Set(faces.flatMap((face) => face.groupIds))];
     const existing = await client.query<{ group_id: string }>('SELECT group_id FROM face_groups WHERE group_id = ANY($1)', [wanted]);
-    if (wanted.some((groupId) => !existing.rows.some((row) => row.group_id === groupId))) throw new VisageError('GROUP_ID_NOT_EXIST');
+    const missing = wanted.find((groupId) => !existing.rows.some((row) => row.group_id === groupId));
+    if (missing !== undefined) throw missingGroup(missing);
     for (const face of faces) {
       await PostgresStore.insertFace(client, imagePk, face, face.id);
       await client.query(
