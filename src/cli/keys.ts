@@ -6,10 +6,8 @@
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiKeys, isScope, SCOPES, type Scope } from '../access/api-keys.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { AtRestKeyError } from '../store/at-rest-cipher.js';
 import { AuditLog } from '../library/audit-log.js';
-import { openConfiguredStore } from '../store/open-store.js';
+import { openConfiguredStore } from './cli-config.js';
 import type { Store } from '../store/store.js';
 import { CliError } from './cli-error.js';
 
@@ -19,24 +17,7 @@ export interface KeysCommandIo {
   print(line: string): void;
 }
 
-async function openStoreOfConfig(): Promise<Store> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
-  try {
-    // No start-up check: a server may be running on this directory with a registration in flight.
-    return await openConfiguredStore(config, { checkConsistency: false, poolSize: 1 });
-  } catch (error) {
-    if (error instanceof AtRestKeyError) throw new CliError(error.message);
-    throw error;
-  }
-}
-
-const DEFAULT_IO: KeysCommandIo = { openStore: openStoreOfConfig, print: (line) => console.log(line) };
+const DEFAULT_IO: KeysCommandIo = { openStore: () => openConfiguredStore({ poolSize: 1 }), print: (line) => console.log(line) };
 
 function parseScopes(text: string): Scope[] {
   const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');

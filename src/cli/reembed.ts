@@ -5,9 +5,8 @@
  * are invisible to it) until the switch; restarted on the new version, it loads the complete new set.
  */
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
 import { reembedLibrary } from '../library/reembed.js';
-import { openConfiguredStore } from '../store/open-store.js';
+import { loadCliConfig, openConfiguredStore } from './cli-config.js';
 import { createFaceAnalyzer } from '../vision/pool.js';
 import { CliError } from './cli-error.js';
 
@@ -16,15 +15,9 @@ export function reembedCommand(print: (line: string) => void = (line) => console
     .description("re-embed every stored face from its original with this version's model, then switch atomically")
     .option('--stage-only', 'stage the new embeddings but leave the switch to the next server start')
     .action(async (options: { stageOnly?: boolean }) => {
-      let config;
-      try {
-        config = loadConfig();
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CliError(error.message);
-        throw error;
-      }
-      // No start-up sweep: a server may be running on this directory with a registration in flight.
-      const store = await openConfiguredStore(config, { checkConsistency: false });
+      const config = loadCliConfig();
+      // No start-up sweep (the default here): a server may be running on this directory with a registration in flight.
+      const store = await openConfiguredStore({}, config);
       try {
         const analyzer = await createFaceAnalyzer({ modelDir: config.modelDir, threads: config.threads, maxQueue: Infinity });
         try {
