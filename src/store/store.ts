@@ -286,6 +286,12 @@ export interface Store {
    * replica's in-memory index can follow. Absent on single-process stores (SQLite).
    */
   readonly changeFeed?: ChangeFeed;
+  /**
+   * The stored float32 embeddings of these faces (unknown tokens are absent from the map): the exact
+   * vectors a compact in-memory index re-scores its few best candidates with. `modelId` as in
+   * streamVectors: each face's embedding by that model, current or staged.
+   */
+  getEmbeddings(faceTokens: readonly string[], modelId?: string): Promise<Map<string, Float32Array>>;
   close(): Promise<void>;
 }
 

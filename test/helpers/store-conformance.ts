@@ -529,6 +529,23 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }));
     });
 
+    it('returns the exact stored embeddings of known faces and leaves unknown ones out', () =>
+      withStore(factory, async (store) => {
+        const first = await register(store);
+        const second = await register(store);
+        const gone = await register(store);
+        await store.deleteFace(gone.faceToken);
+        const embeddings = await store.getEmbeddings([second.faceToken, 'no-such-token', first.faceToken, gone.faceToken]);
+        assert.deepEqual(
+          embeddings,
+          new Map([
+            [second.faceToken, second.face.embedding],
+            [first.faceToken, first.face.embedding],
+          ]),
+        );
+        assert.deepEqual(await store.getEmbeddings([]), new Map());
+      }));
+
     it('streams every vector exactly, with its groups', () =>
       withStore(factory, async (store) => {
         await store.createGroup(group('g'));

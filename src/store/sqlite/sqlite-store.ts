@@ -240,6 +240,12 @@ function prepareStatements(db: Database.Database) {
       `SELECT f.id, f.face_token, f.model_id, f.embedding, ${GROUP_IDS_OF_F}
        FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT ?`,
     ),
+    embeddingByToken: db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM faces WHERE face_token = ?'),
+    modelEmbeddingByToken: db.prepare<[string, string, string], { embedding: Buffer }>(
+      `SELECT coalesce(s.embedding, f.embedding) AS embedding
+       FROM faces f LEFT JOIN staged_embeddings s ON s.face_id = f.id AND s.model_id = ?
+       WHERE f.face_token = ? AND (f.model_id = ? OR s.face_id IS NOT NULL)`,
+    ),
     // A face's embedding by a model: its current one when that model made it, else a staged one.
     modelVectorBatch: db.prepare<[string, string, number, number], VectorSql>(
       `SELECT f.id, f.face_token, s.model_id AS model_id, coalesce(s.embedding, f.embedding) AS embedding, ${GROUP_IDS_OF_F}
@@ -784,6 +790,18 @@ class SqliteStore implements Store {
       if (!last || batch.length < this.streamBatchSize) return;
       afterPk = last.pk;
     }
+  }
+
+  async getEmbeddings(faceTokens: readonly string[], modelId?: string): Promise<Map<string, Float32Array>> {
+    const embeddings = new Map<string, Float32Array>();
+    for (const faceToken of faceTokens) {
+      const row =
+        modelId === undefined
+          ? this.sql.embeddingByToken.get(faceToken)
+          : this.sql.modelEmbeddingByToken.get(modelId, faceToken, modelId);
+      if (row) embeddings.set(faceToken, this.embeddingOf(row.embedding));
+    }
+    return embeddings;
   }
 
   async close(): Promise<void> {
