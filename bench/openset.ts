@@ -4,7 +4,7 @@
  * that should find it (rank-1 hit at or above the threshold); every image of an identity with a single image
  * — never enrolled — is a stranger probe that should find nothing. Reuses the accuracy bench's embeddings.
  */
-import { VectorIndex } from '../src/index/vector-index.js';
+import { exactFrom, VectorIndex } from '../src/index/vector-index.js';
 import { loadScoreScale } from '../src/recognition/calibration.js';
 import { allImages, embedAllCached, lfwAvailable, LFW_DIR } from './dataset.js';
 
@@ -23,7 +23,8 @@ const scale = loadScoreScale();
 const byIdentity = new Map<string, string[]>();
 for (const image of images) byIdentity.set(image.identity, [...(byIdentity.get(image.identity) ?? []), image.path]);
 
-const index = new VectorIndex(512);
+const enrolledVectors = new Map<string, Float32Array>();
+const index = new VectorIndex(512, { exact: exactFrom(enrolledVectors) });
 const enrolledProbes: Array<{ identity: string; embedding: Float32Array }> = [];
 const strangerProbes: Float32Array[] = [];
 let noFace = 0;
@@ -37,25 +38,27 @@ for (const [identity, paths] of byIdentity) {
   // The first image with a face is enrolled, the rest probe.
   const enrolled = embeddings.findIndex((e) => e);
   if (enrolled < 0) continue;
+  enrolledVectors.set(identity, embeddings[enrolled]!);
   index.add(identity, embeddings[enrolled]!, ['lfw']);
   for (const e of embeddings.slice(enrolled + 1)) if (e) enrolledProbes.push({ identity, embedding: e });
 }
 
 /** Rank-1 hits and stranger false alarms at one score threshold, as the search service decides (index scan + score re-check). */
-function evaluate(threshold: number) {
+async function evaluate(threshold: number) {
   const minCosine = scale.toCosine(threshold);
-  const topHit = (embedding: Float32Array) => {
-    const [best] = index.search(embedding, { groups: ['lfw'], limit: 1, minCosine });
+  const topHit = async (embedding: Float32Array) => {
+    const [best] = await index.search(embedding, { groups: ['lfw'], limit: 1, minCosine });
     return best && scale.fromCosine(best.cosine) >= threshold ? best : undefined;
   };
   let hits = 0;
   let wrong = 0;
   for (const probe of enrolledProbes) {
-    const hit = topHit(probe.embedding);
+    const hit = await topHit(probe.embedding);
     if (hit?.faceToken === probe.identity) hits++;
     else if (hit) wrong++;
   }
-  const falseAlarms = strangerProbes.filter((probe) => topHit(probe)).length;
+  let falseAlarms = 0;
+  for (const probe of strangerProbes) if (await topHit(probe)) falseAlarms++;
   const pct = (n: number, d: number) => Number(((100 * n) / d).toFixed(2));
   return {
     threshold,
@@ -73,7 +76,7 @@ const result = {
   enrolled_probes: enrolledProbes.length,
   stranger_probes: strangerProbes.length,
   images_without_face: noFace,
-  ...evaluate(threshold),
+  ...(await evaluate(threshold)),
 };
 console.log(
   `open set at score ${threshold}: rank-1 hit ${result.rank1_hit_rate} % of ${enrolledProbes.length} enrolled probes ` +
@@ -82,7 +85,7 @@ console.log(
 );
 // A stranger meets every enrolled face, so the per-probe false-alarm rate grows with the gallery (≈ size × pair FAR).
 for (const other of [85, 90, 95].filter((t) => t !== threshold)) {
-  const r = evaluate(other);
+  const r = await evaluate(other);
   console.log(`  at score ${other}: rank-1 hit ${r.rank1_hit_rate} %, stranger false alarms ${r.stranger_false_alarm_rate} % (${r.stranger_false_alarms})`);
 }
 console.log(JSON.stringify(result));

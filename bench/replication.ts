@@ -140,7 +140,7 @@ async function galleryCase(a: Store) {
 const a = await openPostgresStore({ url, schema });
 const b = await openPostgresStore({ url, schema });
 try {
-  const bIndex = new VectorIndex(DIMENSION);
+  const bIndex = new VectorIndex(DIMENSION, { exact: (faceTokens) => b.getEmbeddings(faceTokens, MODEL.modelId) });
   const follower = await ChangeFollower.start({
     feed: b.changeFeed!,
     context: createLibraryContext(b, bIndex),

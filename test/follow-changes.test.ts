@@ -18,7 +18,7 @@ async function withFollower(test: (a: Store, index: VectorIndex, schema: string)
   const schema = freshSchema();
   const a = await openTestPostgresStore({ schema });
   const b = await openTestPostgresStore({ schema });
-  const index = new VectorIndex(MODEL.embeddingSize);
+  const index = new VectorIndex(MODEL.embeddingSize, { exact: (faceTokens) => b.getEmbeddings(faceTokens, MODEL.modelId) });
   const follower = await ChangeFollower.start({
     feed: b.changeFeed!,
     context: createLibraryContext(b, index),
@@ -44,7 +44,7 @@ describe('change follower', { skip: SKIP_WITHOUT_POSTGRES }, () => {
       await a.registerFace(sampleImage(), first);
       await a.registerFace(sampleImage(), second);
       await until(() => index.has(first.faceToken) && index.has(second.faceToken));
-      const [hit] = index.search(first.embedding, { groups: ['default'], limit: 1 });
+      const [hit] = await index.search(first.embedding, { groups: ['default'], limit: 1 });
       assert.equal(hit?.faceToken, first.faceToken);
 
       await a.createGroup({ groupId: 'g', groupName: 'G', groupType: '', groupScore: 80 });

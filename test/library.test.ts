@@ -47,7 +47,7 @@ async function withLibrary(
   quality: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
 ): Promise<void> {
   const store = await openSqliteStore({ dataDir: join(scratch, `data-${++directories}`) });
-  const index = new VectorIndex(analyzer.embeddingSize);
+  const index = new VectorIndex(analyzer.embeddingSize, { exact: (faceTokens) => store.getEmbeddings(faceTokens) });
   try {
     await test({ store, index, library: createLibrary({ store, index, analyzer, quality }) });
   } finally {
@@ -112,7 +112,7 @@ describe('faces (section 1)', () => {
       assert.equal(fixture.index.size, 1);
       assert.deepEqual(fixture.index.groupsOf(registered.faceToken), ['default']);
       // The stored embedding is the one the index holds: it finds itself.
-      const [self] = fixture.index.search(mainFace.embedding, { groups: ['default'], limit: 1 });
+      const [self] = await fixture.index.search(mainFace.embedding, { groups: ['default'], limit: 1 });
       assert.equal(self?.faceToken, registered.faceToken);
     }));
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { VectorIndex, type IndexCandidate } from '../src/index/vector-index.js';
+import { exactFrom, VectorIndex, type IndexCandidate, type VectorIndexOptions } from '../src/index/vector-index.js';
 import { randomUnitVector, seededRandom } from './helpers/random-vectors.js';
 
 const DIMENSION = 64;
@@ -44,8 +45,13 @@ function assertSameResults(actual: IndexCandidate[], expected: Array<{ faceToken
   }
 }
 
+/** An index whose exact pass reads the vectors from `vectors` (the test's stand-in for the store). */
+function indexOver(dimension: number, vectors: Map<string, Float32Array>, options: Partial<VectorIndexOptions> = {}) {
+  return new VectorIndex(dimension, { exact: exactFrom(vectors), ...options });
+}
+
 describe('VectorIndex', () => {
-  it('matches brute force through adds, removals, regrouping and group drops', () => {
+  it('matches brute force through adds, removals, regrouping and group drops', async () => {
     const random = seededRandom(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     // 70 groups: membership needs three 32-bit words per face.
@@ -57,11 +63,12 @@ describe('VectorIndex', () => {
       return groups;
     };
 
-    const index = new VectorIndex(DIMENSION, 4); // tiny capacity: exercises growth
     const entries = new Map<string, Entry>();
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { initialCapacity: 4 }); // tiny capacity: exercises growth
     let nextToken = 0;
 
-    const check = () => {
+    const check = async () => {
       assert.equal(index.size, entries.size);
       for (let q = 0; q < 5; q++) {
         const query = randomUnitVector(random, DIMENSION);
@@ -70,7 +77,7 @@ describe('VectorIndex', () => {
         const minCosine = random() < 0.5 ? -Infinity : random() * 0.3 - 0.15;
         const thresholds =
           random() < 0.5 ? new Map(searched.map((groupId) => [groupId, random() * 0.4 - 0.2])) : undefined;
-        const actual = index.search(query, { groups: searched, limit, minCosine, groupMinCosine: thresholds });
+        const actual = await index.search(query, { groups: searched, limit, minCosine, groupMinCosine: thresholds });
         assertSameResults(actual, bruteForce(entries, query, searched, limit, minCosine, thresholds), entries);
       }
     };
@@ -83,10 +90,12 @@ describe('VectorIndex', () => {
         const entry = { embedding: randomUnitVector(random, DIMENSION), groups: randomGroups() };
         index.add(faceToken, entry.embedding, entry.groups);
         entries.set(faceToken, entry);
+        vectors.set(faceToken, entry.embedding);
       } else if (action < 0.8) {
         const faceToken = pick(tokens);
         assert.equal(index.remove(faceToken), true);
         entries.delete(faceToken);
+        vectors.delete(faceToken);
       } else if (action < 0.97) {
         const faceToken = pick(tokens);
         const groups = randomGroups();
@@ -97,83 +106,147 @@ describe('VectorIndex', () => {
         index.dropGroup(groupId);
         for (const entry of entries.values()) entry.groups.delete(groupId);
       }
-      if (step % 50 === 0) check();
+      if (step % 50 === 0) await check();
     }
-    check();
+    await check();
   });
 
-  it('finds an indexed vector as its own best match', () => {
+  it('finds an indexed vector as its own best match, with the exact stored cosine', async () => {
     const random = seededRandom(11);
-    const index = new VectorIndex(DIMENSION);
-    const vectors = Array.from({ length: 200 }, () => randomUnitVector(random, DIMENSION));
-    vectors.forEach((vector, i) => index.add(`f${i}`, vector, ['default']));
-    const [best] = index.search(vectors[123]!, { groups: ['default'], limit: 1 });
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors);
+    for (let i = 0; i < 200; i++) {
+      const vector = randomUnitVector(random, DIMENSION);
+      vectors.set(`f${i}`, vector);
+      index.add(`f${i}`, vector, ['default']);
+    }
+    const query = vectors.get('f123')!;
+    const [best] = await index.search(query, { groups: ['default'], limit: 1 });
     assert.equal(best?.faceToken, 'f123');
-    assert.ok(Math.abs(best.cosine - 1) < 1e-6);
+    let exact = 0;
+    for (let i = 0; i < DIMENSION; i++) exact += query[i]! * query[i]!;
+    assert.equal(best.cosine, exact);
   });
 
-  it('only returns faces of the searched groups, above the threshold', () => {
-    const index = new VectorIndex(2);
-    index.add('a', new Float32Array([1, 0]), ['default']);
-    index.add('b', new Float32Array([0.8, 0.6]), ['g']);
-    index.add('c', new Float32Array([0, 1]), ['default', 'g']);
+  it('finds near neighbours through a shortlist far smaller than the gallery', async () => {
+    const random = seededRandom(5);
+    const dimension = 512;
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(dimension, vectors, { shortlist: 16 });
+    for (let i = 0; i < 3000; i++) {
+      const vector = randomUnitVector(random, dimension);
+      vectors.set(`f${i}`, vector);
+      index.add(`f${i}`, vector, i % 2 === 0 ? ['default', 'even'] : ['default']);
+    }
+    for (let probe = 0; probe < 20; probe++) {
+      const target = 2 * Math.floor(random() * 1500);
+      // A second sample of the same "identity": cosine ≈ 0.7 to the target, ≈ 0 to everyone else.
+      const noise = randomUnitVector(random, dimension);
+      const query = vectors.get(`f${target}`)!.map((value, i) => value + noise[i]!);
+      const norm = Math.hypot(...query);
+      for (let i = 0; i < dimension; i++) query[i]! /= norm;
+      for (const groups of [['default'], ['even']]) {
+        const found = await index.search(query, { groups, limit: 3 });
+        assert.equal(found[0]?.faceToken, `f${target}`);
+        assert.equal(found.length, 3);
+        if (groups[0] === 'even') assert.ok(found.every((candidate) => candidate.groupIds.includes('even')));
+      }
+    }
+  });
+
+  it('leaves out faces the store no longer has (deleted between the scan and the exact pass)', async () => {
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(2, vectors);
+    for (const [token, vector] of [['a', [1, 0]], ['b', [0.8, 0.6]]] as const) {
+      vectors.set(token, new Float32Array(vector));
+      index.add(token, new Float32Array(vector), ['default']);
+    }
+    vectors.delete('a');
+    const found = await index.search(new Float32Array([1, 0]), { groups: ['default'], limit: 5 });
+    assert.deepEqual(found.map((candidate) => candidate.faceToken), ['b']);
+  });
+
+  it('only returns faces of the searched groups, above the threshold', async () => {
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(2, vectors);
+    const add = (token: string, vector: number[], groups: string[]) => {
+      vectors.set(token, new Float32Array(vector));
+      index.add(token, new Float32Array(vector), groups);
+    };
+    add('a', [1, 0], ['default']);
+    add('b', [0.8, 0.6], ['g']);
+    add('c', [0, 1], ['default', 'g']);
     const query = new Float32Array([1, 0]);
-    assert.deepEqual(
-      index.search(query, { groups: ['g'], limit: 5 }).map((candidate) => candidate.faceToken),
-      ['b', 'c'],
-    );
-    assert.deepEqual(
-      index.search(query, { groups: ['g'], limit: 5, minCosine: 0.5 }).map((candidate) => candidate.faceToken),
-      ['b'],
-    );
-    assert.deepEqual(index.search(query, { groups: ['unknown'], limit: 5 }), []);
+    const tokens = async (search: Parameters<VectorIndex['search']>[1]) =>
+      (await index.search(query, search)).map((candidate) => candidate.faceToken);
+    assert.deepEqual(await tokens({ groups: ['g'], limit: 5 }), ['b', 'c']);
+    assert.deepEqual(await tokens({ groups: ['g'], limit: 5, minCosine: 0.5 }), ['b']);
+    assert.deepEqual(await tokens({ groups: ['unknown'], limit: 5 }), []);
     // Per-group thresholds: b passes only through g's (lower) threshold.
     const thresholds = new Map([
       ['default', 0.9],
       ['g', 0.7],
     ]);
-    assert.deepEqual(
-      index.search(query, { groups: ['default', 'g'], limit: 5, groupMinCosine: thresholds }).map((c) => c.faceToken),
-      ['a', 'b'],
-    );
+    assert.deepEqual(await tokens({ groups: ['default', 'g'], limit: 5, groupMinCosine: thresholds }), ['a', 'b']);
     index.dropGroup('g');
     assert.deepEqual(index.groupsOf('c'), ['default']);
-    assert.deepEqual(index.search(query, { groups: ['g'], limit: 5 }), []);
+    assert.deepEqual(await tokens({ groups: ['g'], limit: 5 }), []);
     index.clear();
     assert.equal(index.size, 0);
-    assert.deepEqual(index.search(query, { groups: ['default'], limit: 5 }), []);
+    assert.deepEqual(await tokens({ groups: ['default'], limit: 5 }), []);
   });
 
   it('keeps no copy of a removed or cleared vector in its memory', () => {
     const random = seededRandom(11);
-    const index = new VectorIndex(DIMENSION, 4);
+    const index = indexOver(DIMENSION, new Map(), { initialCapacity: 4 });
     const vectors = ['a', 'b', 'c'].map((token) => [token, randomUnitVector(random, DIMENSION)] as const);
     for (const [token, embedding] of vectors) index.add(token, embedding, ['default']);
-    // The index's own buffer (private): what a heap dump would show.
-    const memory = () => Buffer.from((index as unknown as { vectors: Float32Array }).vectors.buffer);
-    const holds = (embedding: Float32Array) => memory().includes(Buffer.from(embedding.buffer));
+    // The index's own memory (private): what a heap dump would show. Only int8 copies live there.
+    const internals = index as unknown as { bytes: Uint8Array; layout: { codes: number; vectors: number; capacity: number } };
+    const memory = () => Buffer.from(internals.bytes.buffer);
+    const floatCopy = (embedding: Float32Array) => memory().includes(Buffer.from(embedding.buffer));
+    const int8Copies = () => {
+      const { vectors: at, capacity } = internals.layout;
+      return Array.from({ length: capacity }, (_, slot) => internals.bytes.subarray(at + slot * DIMENSION, at + (slot + 1) * DIMENSION).some((byte) => byte !== 0));
+    };
+    assert.deepEqual(int8Copies(), [true, true, true, false]);
     index.remove('a'); // a hole the last vector moves into
     index.remove('b'); // the last slot
-    assert.equal(holds(vectors[0]![1]), false);
-    assert.equal(holds(vectors[1]![1]), false);
-    assert.equal(holds(vectors[2]![1]), true);
+    assert.deepEqual(int8Copies(), [true, false, false, false]);
+    for (const [, embedding] of vectors) assert.equal(floatCopy(embedding), false);
     index.clear();
-    assert.equal(holds(vectors[2]![1]), false);
+    assert.deepEqual(int8Copies(), [false, false, false, false]);
   });
 
-  it('without groups searches every face, those bound to no group included', () => {
-    const index = new VectorIndex(2);
-    index.add('grouped', Float32Array.from([1, 0]), ['g']);
-    index.add('unbound', Float32Array.from([0.8, 0.6]), []);
-    index.add('far', Float32Array.from([0, 1]), ['default']);
+  it('without groups searches every face, those bound to no group included', async () => {
+    const vectors = new Map([
+      ['grouped', Float32Array.from([1, 0])],
+      ['unbound', Float32Array.from([0.8, 0.6])],
+      ['far', Float32Array.from([0, 1])],
+    ]);
+    const index = indexOver(2, vectors);
+    index.add('grouped', vectors.get('grouped')!, ['g']);
+    index.add('unbound', vectors.get('unbound')!, []);
+    index.add('far', vectors.get('far')!, ['default']);
     const query = Float32Array.from([1, 0]);
-    assert.deepEqual(index.search(query, { limit: 5, minCosine: 0.5 }).map((c) => c.faceToken), ['grouped', 'unbound']);
-    assert.deepEqual(index.search(query, { groups: ['default'], limit: 5, minCosine: 0.5 }), []);
+    assert.deepEqual((await index.search(query, { limit: 5, minCosine: 0.5 })).map((c) => c.faceToken), ['grouped', 'unbound']);
+    assert.deepEqual(await index.search(query, { groups: ['default'], limit: 5, minCosine: 0.5 }), []);
+    // Dropping every group leaves the faces searchable without a filter; a wipe empties the index.
+    index.dropGroup('g');
+    index.dropGroup('default');
+    assert.deepEqual((await index.search(query, { limit: 5 })).map((c) => [c.faceToken, c.groupIds]), [['grouped', []], ['unbound', []], ['far', []]]);
+    index.clear();
+    index.add('far', vectors.get('far')!, ['h']);
+    assert.deepEqual((await index.search(query, { limit: 5 })).map((c) => [c.faceToken, c.groupIds]), [['far', ['h']]]);
   });
 
-  it('rejects vectors of the wrong size', () => {
-    const index = new VectorIndex(3);
+  it('rejects vectors of the wrong size', async () => {
+    const index = indexOver(3, new Map());
     assert.throws(() => index.add('x', new Float32Array(2), ['default']));
-    assert.throws(() => index.search(new Float32Array(4), { groups: ['default'], limit: 1 }));
+    await assert.rejects(index.search(new Float32Array(4), { groups: ['default'], limit: 1 }));
+  });
+
+  it('runs the kernels assembled from kernels.wat (the committed kernels.wasm is not stale)', () => {
+    execFileSync(process.execPath, [new URL('../scripts/build-kernels.mjs', import.meta.url).pathname, '--check'], { stdio: 'pipe' });
   });
 });

@@ -19,8 +19,10 @@ export interface IndexModel {
 export const isSearchable = (face: StoredVector, model: IndexModel): boolean =>
   face.modelId === model.modelId && face.embedding.length === model.embeddingSize;
 
-export async function loadVectorIndex(store: Store, model: IndexModel): Promise<IndexLoadResult> {
-  const index = new VectorIndex(model.embeddingSize);
+export async function loadVectorIndex(store: Store, model: IndexModel, tuning: { shortlist?: number } = {}): Promise<IndexLoadResult> {
+  // The exact re-score reads the same model's vectors the index holds (current or staged).
+  const exact = (faceTokens: readonly string[]) => store.getEmbeddings(faceTokens, model.modelId);
+  const index = new VectorIndex(model.embeddingSize, { exact, ...tuning });
   let loaded = 0;
   // Each face's embedding by this model: its current one, or one staged by a re-embedding run.
   for await (const face of store.streamVectors(model.modelId)) {

@@ -1,14 +1,25 @@
 /**
- * Exact in-memory 1:N index: every vector in one contiguous Float32Array (slot-major), group
- * membership as a small bitset per slot. A search is a linear scan with a dot product per member
- * face; it allocates only O(groups + limit), never O(faces).
+ * The in-memory 1:N index, compact enough for a million faces on a small machine. Per face it keeps a
+ * 512-bit sign code (64 bytes), an int8 copy of the vector with its scale (dimension + 4 bytes) and a
+ * bitset of its groups, all in one WebAssembly memory scanned by SIMD kernels (scan-kernels.ts).
+ *
+ * A search runs in three passes, each over far fewer faces than the one before:
+ *  1. Hamming distance of the query's sign code to every member of the searched groups (64 bytes a face);
+ *  2. int8 dot products for the `shortlist` closest codes;
+ *  3. exact float32 cosines, read from the store (the truth), for the best `limit + EXACT_EXTRA` of those.
+ * Returned cosines are therefore exact; only a true neighbour missing from the shortlist can be lost, which
+ * `npm run bench:search` measures (recall@5 against exact search).
+ *
+ * Group bit 0 is set on every face: a search without a group filter (every face, those bound to no group
+ * included) is the same scan with only that bit in its mask.
  *
  * The index mirrors the store and is updated after each store commit; the store stays the truth.
  */
+import { instantiateKernels, type ScanKernels } from './scan-kernels.js';
 
 export interface IndexCandidate {
   faceToken: string;
-  /** Dot product of the L2-normalised vectors. */
+  /** Dot product of the L2-normalised vectors (exact float32 vectors from the store). */
   cosine: number;
   /** Every group the face belongs to in the index. */
   groupIds: string[];
@@ -23,34 +34,121 @@ export interface IndexSearch {
   minCosine?: number;
   /**
    * Per-group thresholds (groupId → cosine): a candidate qualifies only through a searched group it
-   * belongs to whose threshold it reaches. Applied during the scan, so a face failing its groups'
-   * thresholds never takes a top slot from one that passes.
+   * belongs to whose threshold it reaches. Applied before the cut to `limit`, so a face failing its
+   * groups' thresholds never takes a top slot from one that passes.
    */
   groupMinCosine?: ReadonlyMap<string, number>;
 }
 
+/** The exact stored vectors of some faces (unknown ones absent): the store's getEmbeddings. */
+export type ExactVectors = (faceTokens: readonly string[]) => Promise<Map<string, Float32Array>>;
+
+/** Exact vectors held in a map (an index over vectors that live in no store: benches, tests). */
+export const exactFrom =
+  (vectors: ReadonlyMap<string, Float32Array>): ExactVectors =>
+  async (faceTokens) =>
+    new Map(faceTokens.flatMap((faceToken) => {
+      const vector = vectors.get(faceToken);
+      return vector ? [[faceToken, vector] as const] : [];
+    }));
+
+export interface VectorIndexOptions {
+  exact: ExactVectors;
+  /** Faces re-scored in int8 after the binary pass (see the README for the recall it buys). */
+  shortlist?: number;
+  initialCapacity?: number;
+}
+
+export const DEFAULT_SHORTLIST = 4096;
+/** Candidates beyond `limit` re-scored exactly, so int8 rounding cannot push a true top hit out. */
+const EXACT_EXTRA = 16;
+/** Bound on |int8 cosine − exact cosine| used for threshold tests before the exact pass (measured ≤ 0.003). */
+const INT8_TOLERANCE = 0.02;
+const CODE_BITS = 512;
+const CODE_BYTES = CODE_BITS / 8;
+const HISTOGRAM_BYTES = (CODE_BITS + 1) * 4;
 const BITS_PER_WORD = 32;
+/** Set on every face, owned by no group: the mask of a search over every face. */
+const EVERY_FACE_BIT = 0;
+
+/** Byte offsets of the index's arrays in the kernels' memory. */
+interface Layout {
+  capacity: number;
+  words: number;
+  queryCode: number;
+  queryVector: number;
+  /** Float32 input of the encoder (a vector being added, or the query). */
+  source: number;
+  mask: number;
+  histogram: number;
+  slots: number;
+  dots: number;
+  distances: number;
+  codes: number;
+  membership: number;
+  vectors: number;
+  bytes: number;
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+function planLayout(capacity: number, words: number, paddedDimension: number, shortlistMax: number): Layout {
+  let end = 0;
+  const take = (bytes: number): number => {
+    const at = end;
+    end = align16(end + bytes);
+    return at;
+  };
+  const layout = {
+    capacity,
+    words,
+    queryCode: take(CODE_BYTES),
+    queryVector: take(paddedDimension),
+    source: take(paddedDimension * 4),
+    mask: take(words * 4),
+    histogram: take(HISTOGRAM_BYTES),
+    slots: take(shortlistMax * 4),
+    dots: take(shortlistMax * 4),
+    distances: take(capacity * 2),
+    codes: take(capacity * CODE_BYTES),
+    membership: take(capacity * words * 4),
+    vectors: take(capacity * paddedDimension),
+  };
+  return { ...layout, bytes: end };
+}
 
 export class VectorIndex {
-  private capacity: number;
   private count = 0;
-  private vectors: Float32Array;
-  /** `wordsPerSlot` Uint32 words of group bits per slot. */
-  private membership: Uint32Array;
-  private wordsPerSlot = 1;
+  private readonly paddedDimension: number;
+  private readonly shortlist: number;
+  private readonly exact: ExactVectors;
+  private layout: Layout;
+  private kernels: ScanKernels;
+  /** Views of the kernels' memory (replaced with it on relayout). */
+  private bytes: Uint8Array;
+  private words32: Uint32Array;
+  private floats: Float32Array;
+  private scales: Float32Array;
   private readonly tokens: string[] = [];
   private readonly slotOf = new Map<string, number>();
   private readonly bitOf = new Map<string, number>();
-  private readonly groupOfBit: Array<string | undefined> = [];
+  /** Group of each bit; bit 0 (EVERY_FACE_BIT) belongs to none. */
+  private readonly groupOfBit: Array<string | undefined> = [undefined];
   private readonly freeBits: number[] = [];
 
   constructor(
     readonly dimension: number,
-    initialCapacity = 1024,
+    options: VectorIndexOptions,
   ) {
-    this.capacity = Math.max(1, initialCapacity);
-    this.vectors = new Float32Array(this.capacity * dimension);
-    this.membership = new Uint32Array(this.capacity * this.wordsPerSlot);
+    this.paddedDimension = align16(dimension);
+    this.shortlist = Math.max(1, options.shortlist ?? DEFAULT_SHORTLIST);
+    this.exact = options.exact;
+    this.layout = planLayout(Math.max(1, options.initialCapacity ?? 1024), 1, this.paddedDimension, 2 * this.shortlist);
+    this.kernels = instantiateKernels(this.layout.bytes);
+    this.bytes = new Uint8Array(this.kernels.memory.buffer);
+    this.words32 = new Uint32Array(this.kernels.memory.buffer);
+    this.floats = new Float32Array(this.kernels.memory.buffer);
+    this.scales = new Float32Array(this.layout.capacity);
   }
 
   get size(): number {
@@ -68,33 +166,38 @@ export class VectorIndex {
     }
     let slot = this.slotOf.get(faceToken);
     if (slot === undefined) {
-      if (this.count === this.capacity) this.grow(this.capacity * 2);
+      if (this.count === this.layout.capacity) this.relayout(this.layout.capacity * 2, this.layout.words);
       slot = this.count++;
       this.tokens[slot] = faceToken;
       this.slotOf.set(faceToken, slot);
     }
-    this.vectors.set(embedding, slot * this.dimension);
-    this.writeGroups(slot, groupIds);
+    this.writeGroups(slot, groupIds); // first: it may relayout
+    this.scales[slot] = this.encode(embedding, this.layout.codes + slot * CODE_BYTES, this.layout.vectors + slot * this.paddedDimension);
   }
 
-  /** Removes a face; the last slot moves into the hole so vectors stay contiguous. */
+  /** Removes a face; the last slot moves into the hole so the arrays stay contiguous. */
   remove(faceToken: string): boolean {
     const slot = this.slotOf.get(faceToken);
     if (slot === undefined) return false;
     const last = --this.count;
+    const { codes, vectors, membership, words } = this.layout;
     if (slot !== last) {
-      const dim = this.dimension;
-      this.vectors.copyWithin(slot * dim, last * dim, (last + 1) * dim);
-      const words = this.wordsPerSlot;
-      this.membership.copyWithin(slot * words, last * words, (last + 1) * words);
+      const move = (base: number, width: number) =>
+        this.bytes.copyWithin(base + slot * width, base + last * width, base + (last + 1) * width);
+      move(codes, CODE_BYTES);
+      move(vectors, this.paddedDimension);
+      move(membership, words * 4);
+      this.scales[slot] = this.scales[last]!;
       const moved = this.tokens[last]!;
       this.tokens[slot] = moved;
       this.slotOf.set(moved, slot);
     }
     this.tokens.length = last;
-    // No stale copy of a deleted face's vector stays in memory.
-    this.vectors.fill(0, last * this.dimension, (last + 1) * this.dimension);
-    this.membership.fill(0, last * this.wordsPerSlot, (last + 1) * this.wordsPerSlot);
+    // No stale copy of a deleted face's vector (nor its code) stays in memory.
+    this.bytes.fill(0, codes + last * CODE_BYTES, codes + (last + 1) * CODE_BYTES);
+    this.bytes.fill(0, vectors + last * this.paddedDimension, vectors + (last + 1) * this.paddedDimension);
+    this.bytes.fill(0, membership + last * words * 4, membership + (last + 1) * words * 4);
+    this.scales[last] = 0;
     this.slotOf.delete(faceToken);
     return true;
   }
@@ -111,9 +214,11 @@ export class VectorIndex {
   dropGroup(groupId: string): void {
     const bit = this.bitOf.get(groupId);
     if (bit === undefined) return;
+    const membership = this.membershipWords();
     const word = bit >>> 5;
     const clear = ~(1 << (bit & 31));
-    for (let slot = 0; slot < this.count; slot++) this.membership[slot * this.wordsPerSlot + word]! &= clear;
+    const words = this.layout.words;
+    for (let slot = 0; slot < this.count; slot++) membership[slot * words + word]! &= clear;
     this.bitOf.delete(groupId);
     this.groupOfBit[bit] = undefined;
     this.freeBits.push(bit);
@@ -122,12 +227,12 @@ export class VectorIndex {
   /** Forgets every face (library wipe); groups have no members left either. */
   clear(): void {
     this.count = 0;
-    this.vectors.fill(0);
+    this.bytes.fill(0);
+    this.scales.fill(0);
     this.tokens.length = 0;
     this.slotOf.clear();
-    this.membership.fill(0);
     this.bitOf.clear();
-    this.groupOfBit.length = 0;
+    this.groupOfBit.length = EVERY_FACE_BIT + 1;
     this.freeBits.length = 0;
   }
 
@@ -136,87 +241,103 @@ export class VectorIndex {
     return slot === undefined ? undefined : this.groupIdsAt(slot);
   }
 
-  search(query: Float32Array, options: IndexSearch): IndexCandidate[] {
+  async search(query: Float32Array, options: IndexSearch): Promise<IndexCandidate[]> {
     if (query.length !== this.dimension) {
       throw new Error(`query has ${query.length} dimensions, the index ${this.dimension}`);
     }
     const limit = Math.max(0, Math.floor(options.limit));
     const minCosine = options.minCosine ?? -Infinity;
-    const words = this.wordsPerSlot;
-    const mask = new Uint32Array(words);
-    // Searched bits with their own threshold; only needed when thresholds differ per group.
+    const layout = this.layout;
+    const memory = this.kernels.memory.buffer;
+    const mask = new Uint32Array(memory, layout.mask, layout.words).fill(0);
     const thresholdBits: number[] = [];
     const thresholds: number[] = [];
     const everyFace = options.groups === undefined;
-    for (const groupId of new Set(options.groups ?? [])) {
+    const searched = new Set(options.groups);
+    let searchedBits = 0;
+    if (everyFace) {
+      mask[0] = 1 << EVERY_FACE_BIT;
+      searchedBits = 1;
+    }
+    for (const groupId of searched) {
       const bit = this.bitOf.get(groupId);
       if (bit === undefined) continue; // a group without members
       mask[bit >>> 5]! |= 1 << (bit & 31);
+      searchedBits += 1;
       if (options.groupMinCosine) {
         thresholdBits.push(bit);
         thresholds.push(options.groupMinCosine.get(groupId) ?? -Infinity);
       }
     }
-    if (limit === 0 || this.count === 0) return [];
+    if (limit === 0 || this.count === 0 || searchedBits === 0) return [];
 
-    // Best `limit` so far, sorted by descending cosine.
-    const topSlots = new Int32Array(limit);
-    const topCosines = new Float64Array(limit);
-    let found = 0;
-    const dim = this.dimension;
-    const vectors = this.vectors;
-    const membership = this.membership;
-
-    for (let slot = 0; slot < this.count; slot++) {
-      const memberBase = slot * words;
-      let member = everyFace;
-      for (let w = 0; w < words && !member; w++) {
-        if ((membership[memberBase + w]! & mask[w]!) !== 0) {
-          member = true;
-          break;
-        }
+    // Pass 1: Hamming distances of the sign codes; the histogram gives the distance that admits `shortlist`.
+    const queryScale = this.encode(query, layout.queryCode, layout.queryVector);
+    this.kernels.hamming(layout.queryCode, layout.codes, layout.membership, layout.words, layout.mask, this.count, layout.distances, layout.histogram);
+    const histogram = new Uint32Array(memory, layout.histogram, CODE_BITS + 1);
+    let threshold = CODE_BITS;
+    for (let distance = 0, admitted = 0; distance <= CODE_BITS; distance++) {
+      admitted += histogram[distance]!;
+      if (admitted >= this.shortlist) {
+        threshold = distance;
+        break;
       }
-      if (!member) continue;
-
-      const base = slot * dim;
-      let cosine = 0;
-      for (let i = 0; i < dim; i++) cosine += vectors[base + i]! * query[i]!;
-      if (cosine < minCosine) continue;
-      if (found === limit && cosine <= topCosines[limit - 1]!) continue;
-      if (thresholdBits.length > 0 && !this.passesAGroup(memberBase, cosine, thresholdBits, thresholds)) continue;
-
-      // Insertion into the small sorted top list.
-      let at = found < limit ? found++ : limit - 1;
-      while (at > 0 && topCosines[at - 1]! < cosine) {
-        topCosines[at] = topCosines[at - 1]!;
-        topSlots[at] = topSlots[at - 1]!;
-        at--;
-      }
-      topCosines[at] = cosine;
-      topSlots[at] = slot;
     }
+    const shortlisted = this.kernels.collect(layout.distances, this.count, threshold, layout.slots, 2 * this.shortlist);
 
+    // Pass 2: int8 cosines of the shortlist; keep the best `limit + EXACT_EXTRA` that can still qualify.
+    this.kernels.dots(layout.queryVector, layout.vectors, this.paddedDimension, layout.slots, shortlisted, layout.dots);
+    const slots = new Uint32Array(memory, layout.slots, shortlisted);
+    const dots = new Int32Array(memory, layout.dots, shortlisted);
+    const keep = limit + EXACT_EXTRA;
+    const best = new BestList(keep);
+    const membership = this.membershipWords();
+    for (let k = 0; k < shortlisted; k++) {
+      const slot = slots[k]!;
+      const cosine = dots[k]! * queryScale * this.scales[slot]!;
+      if (cosine + INT8_TOLERANCE < minCosine || !best.admits(cosine)) continue;
+      if (thresholdBits.length > 0 && !passesAGroup(membership, slot * layout.words, cosine + INT8_TOLERANCE, thresholdBits, thresholds)) continue;
+      best.insert(slot, cosine);
+    }
+    const shortlist = best.slots().map((slot) => ({ faceToken: this.tokens[slot]!, groupIds: this.groupIdsAt(slot) }));
+
+    // Pass 3: exact cosines from the stored vectors (faces deleted meanwhile are gone from the answer).
+    const vectors = await this.exact(shortlist.map((candidate) => candidate.faceToken));
     const candidates: IndexCandidate[] = [];
-    for (let k = 0; k < found; k++) {
-      const slot = topSlots[k]!;
-      candidates.push({ faceToken: this.tokens[slot]!, cosine: topCosines[k]!, groupIds: this.groupIdsAt(slot) });
+    for (const { faceToken, groupIds } of shortlist) {
+      const vector = vectors.get(faceToken);
+      if (!vector || vector.length !== this.dimension) continue;
+      let cosine = 0;
+      for (let i = 0; i < this.dimension; i++) cosine += vector[i]! * query[i]!;
+      if (cosine < minCosine) continue;
+      const groupMinCosine = everyFace ? undefined : options.groupMinCosine;
+      const qualifies = (groupId: string) => searched.has(groupId) && cosine >= (groupMinCosine?.get(groupId) ?? -Infinity);
+      if (groupMinCosine && !groupIds.some(qualifies)) continue;
+      candidates.push({ faceToken, cosine, groupIds });
     }
-    return candidates;
+    return candidates.sort((a, b) => b.cosine - a.cosine).slice(0, limit);
   }
 
-  private passesAGroup(memberBase: number, cosine: number, bits: number[], thresholds: number[]): boolean {
-    for (let k = 0; k < bits.length; k++) {
-      const bit = bits[k]!;
-      if ((this.membership[memberBase + (bit >>> 5)]! & (1 << (bit & 31))) !== 0 && cosine >= thresholds[k]!) return true;
-    }
-    return false;
+  private membershipWords(): Uint32Array {
+    const { membership, capacity, words } = this.layout;
+    return this.words32.subarray(membership / 4, membership / 4 + capacity * words);
+  }
+
+  /** Writes the vector's sign code at `code` and its int8 copy at `int8` (in the kernel); returns the int8 scale. */
+  private encode(vector: Float32Array, code: number, int8: number): number {
+    const source = this.layout.source;
+    this.floats.set(vector, source / 4);
+    const scale = this.kernels.encode(source, vector.length, code, int8, this.paddedDimension);
+    this.floats.fill(0, source / 4, source / 4 + vector.length); // no float copy outlives the call
+    return scale;
   }
 
   private groupIdsAt(slot: number): string[] {
     const groupIds: string[] = [];
-    const base = slot * this.wordsPerSlot;
-    for (let w = 0; w < this.wordsPerSlot; w++) {
-      let bits = this.membership[base + w]!;
+    const words = this.layout.words;
+    const membership = this.membershipWords();
+    for (let w = 0; w < words; w++) {
+      let bits = membership[slot * words + w]!;
       while (bits !== 0) {
         const low = 31 - Math.clz32(bits & -bits);
         const groupId = this.groupOfBit[w * BITS_PER_WORD + low];
@@ -228,10 +349,13 @@ export class VectorIndex {
   }
 
   private writeGroups(slot: number, groupIds: Iterable<string>): void {
-    const bits = [...new Set(groupIds)].map((groupId) => this.bitFor(groupId));
-    const base = slot * this.wordsPerSlot;
-    this.membership.fill(0, base, base + this.wordsPerSlot);
-    for (const bit of bits) this.membership[base + (bit >>> 5)]! |= 1 << (bit & 31);
+    const bits: number[] = [];
+    for (const groupId of groupIds) bits.push(this.bitFor(groupId)); // may relayout: offsets read after
+    const words = this.layout.words;
+    const base = this.layout.membership / 4 + slot * words;
+    this.words32.fill(0, base, base + words);
+    this.words32[base]! |= 1 << EVERY_FACE_BIT;
+    for (const bit of bits) this.words32[base + (bit >>> 5)]! |= 1 << (bit & 31);
   }
 
   private bitFor(groupId: string): number {
@@ -240,29 +364,69 @@ export class VectorIndex {
     const bit = this.freeBits.pop() ?? this.groupOfBit.length;
     this.bitOf.set(groupId, bit);
     this.groupOfBit[bit] = groupId;
-    if (bit >= this.wordsPerSlot * BITS_PER_WORD) this.widenMembership(Math.floor(bit / BITS_PER_WORD) + 1);
+    if (bit >= this.layout.words * BITS_PER_WORD) this.relayout(this.layout.capacity, Math.floor(bit / BITS_PER_WORD) + 1);
     return bit;
   }
 
-  private grow(capacity: number): void {
-    const vectors = new Float32Array(capacity * this.dimension);
-    vectors.set(this.vectors.subarray(0, this.count * this.dimension));
-    this.vectors = vectors;
-    const membership = new Uint32Array(capacity * this.wordsPerSlot);
-    membership.set(this.membership.subarray(0, this.count * this.wordsPerSlot));
-    this.membership = membership;
-    this.capacity = capacity;
+  /** Moves everything into a fresh memory laid out for more faces or more membership words. */
+  private relayout(capacity: number, words: number): void {
+    const old = this.layout;
+    const oldBytes = this.bytes;
+    const layout = planLayout(capacity, words, this.paddedDimension, 2 * this.shortlist);
+    const kernels = instantiateKernels(layout.bytes);
+    const bytes = new Uint8Array(kernels.memory.buffer);
+    const copy = (from: number, to: number, length: number) => bytes.set(oldBytes.subarray(from, from + length), to);
+    copy(old.codes, layout.codes, this.count * CODE_BYTES);
+    copy(old.vectors, layout.vectors, this.count * this.paddedDimension);
+    for (let slot = 0; slot < this.count; slot++) {
+      copy(old.membership + slot * old.words * 4, layout.membership + slot * words * 4, old.words * 4);
+    }
+    const scales = new Float32Array(capacity);
+    scales.set(this.scales.subarray(0, this.count));
+    this.layout = layout;
+    this.kernels = kernels;
+    this.bytes = bytes;
+    this.words32 = new Uint32Array(kernels.memory.buffer);
+    this.floats = new Float32Array(kernels.memory.buffer);
+    this.scales = scales;
+  }
+}
+
+function passesAGroup(membership: Uint32Array, base: number, cosine: number, bits: number[], thresholds: number[]): boolean {
+  for (let k = 0; k < bits.length; k++) {
+    const bit = bits[k]!;
+    if ((membership[base + (bit >>> 5)]! & (1 << (bit & 31))) !== 0 && cosine >= thresholds[k]!) return true;
+  }
+  return false;
+}
+
+/** The best few slots by descending score (insertion into a short sorted array). */
+class BestList {
+  private readonly slotList: Int32Array;
+  private readonly scores: Float64Array;
+  private found = 0;
+
+  constructor(private readonly capacity: number) {
+    this.slotList = new Int32Array(capacity);
+    this.scores = new Float64Array(capacity);
   }
 
-  private widenMembership(wordsPerSlot: number): void {
-    const widened = new Uint32Array(this.capacity * wordsPerSlot);
-    for (let slot = 0; slot < this.count; slot++) {
-      widened.set(
-        this.membership.subarray(slot * this.wordsPerSlot, (slot + 1) * this.wordsPerSlot),
-        slot * wordsPerSlot,
-      );
+  admits(score: number): boolean {
+    return this.found < this.capacity || score > this.scores[this.capacity - 1]!;
+  }
+
+  insert(slot: number, score: number): void {
+    let at = this.found < this.capacity ? this.found++ : this.capacity - 1;
+    while (at > 0 && this.scores[at - 1]! < score) {
+      this.scores[at] = this.scores[at - 1]!;
+      this.slotList[at] = this.slotList[at - 1]!;
+      at--;
     }
-    this.membership = widened;
-    this.wordsPerSlot = wordsPerSlot;
+    this.scores[at] = score;
+    this.slotList[at] = slot;
+  }
+
+  slots(): number[] {
+    return Array.from(this.slotList.subarray(0, this.found));
   }
 }

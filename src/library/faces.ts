@@ -40,7 +40,7 @@ export class FaceService implements FaceLibrary {
     const id = await writes.run(async () => {
       // Inside the write queue, so two registrations of one face cannot both pass the check.
       if (this.duplicateMinCosine !== undefined) {
-        const [twin] = index.search(face.embedding, { limit: 1, minCosine: this.duplicateMinCosine });
+        const [twin] = await index.search(face.embedding, { limit: 1, minCosine: this.duplicateMinCosine });
         if (twin) throw new VisageError('FACE_ALREADY_EXIST', undefined, { faceToken: twin.faceToken });
       }
       // The store refuses an existing imageId (FACE_ALREADY_EXIST) inside its transaction.

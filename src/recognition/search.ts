@@ -46,7 +46,7 @@ export class SearchService {
     // index applies each group's threshold during the scan, so the top slots only go to real hits.
     const scoreOf = new Map(groups.map((group) => [group.groupId, group.groupScore]));
     const groupMinCosine = new Map(groups.map((group) => [group.groupId, this.scale.toCosine(group.groupScore)]));
-    const candidates = this.index.search(embedding, {
+    const candidates = await this.index.search(embedding, {
       groups: scoreOf.keys(),
       limit,
       minCosine: Math.min(...groupMinCosine.values()),

@@ -593,6 +593,23 @@ class PostgresStore implements Store {
     }
   }
 
+  async getEmbeddings(faceTokens: readonly string[], modelId?: string): Promise<Map<string, Float32Array>> {
+    if (faceTokens.length === 0) return new Map();
+    const { rows } =
+      modelId === undefined
+        ? await this.pool.query<{ face_token: string; embedding: Buffer }>(
+            'SELECT face_token, embedding FROM faces WHERE face_token = ANY($1)',
+            [faceTokens],
+          )
+        : await this.pool.query<{ face_token: string; embedding: Buffer }>(
+            `SELECT f.face_token, coalesce(s.embedding, f.embedding) AS embedding
+             FROM faces f LEFT JOIN staged_embeddings s ON s.face_id = f.id AND s.model_id = $1
+             WHERE f.face_token = ANY($2) AND (f.model_id = $1 OR s.face_id IS NOT NULL)`,
+            [modelId, faceTokens],
+          );
+    return new Map(rows.map((row) => [row.face_token, bytesToEmbedding(row.embedding)]));
+  }
+
   // ---- model upgrade ----
 
   async facesToReembed(modelId: string, limit: number): Promise<ReembedTarget[]> {

@@ -1,0 +1,212 @@
+/**
+ * `npm run bench:search -- --faces N`: the 1:N search core at scale, on a synthetic library.
+ *
+ * N normalised 512-d vectors in identity clusters (5 faces an identity, cosine ≈ 0.6 within one, ≈ 0 across),
+ * each face bound to `default` and one or two of 63 other groups. The rows go into the real SQLite schema in
+ * batched transactions (bulk SQL: 2 × N fsynced blob files through registerFace would take hours at 1 M; every
+ * face shares one placeholder original and crop); start-up then runs the real code: open the store, stream
+ * the vectors, build the index. Queries are fresh samples of random identities searched for the top 5, half
+ * in `default` (the whole library), half in 1–3 random other groups; recall@5 is against an exact float64
+ * scan of the stored vectors. Prints one JSON line last:
+ * {"faces","p50_ms","p99_ms","recall_at_5","build_s","rss_mb","startup_s", …}; the `_cpu` figures are CPU time
+ * of the process, which other sessions' load on a shared machine inflates far less than wall time.
+ * Options: --faces N (10000), --queries Q (200 timed; recall on the first --recall-queries, default 100),
+ * --shortlist S (the index default), --keep DIR (reuse/keep the library there).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadVectorIndex } from '../src/index/load-index.js';
+import { DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
+import { DEFAULT_GROUP_ID } from '../src/store/store.js';
+import { BlobFiles } from '../src/store/sqlite/blob-files.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { randomUnitVector, seededRandom } from '../test/helpers/random-vectors.js';
+
+const option = (name: string, fallback: number): number => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const faces = option('faces', 10_000);
+const queryCount = option('queries', 200);
+const recallQueries = Math.min(queryCount, option('recall-queries', 100));
+const shortlist = option('shortlist', DEFAULT_SHORTLIST);
+const keepAt = process.argv.indexOf('--keep');
+const keptDir = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
+
+const DIMENSION = 512;
+const FACES_PER_IDENTITY = 5;
+/** Noise of std NOISE/√d per component around the identity centre: cosine within an identity ≈ 1/(1 + NOISE²) ≈ 0.6. */
+const NOISE = 0.82;
+const MODEL_ID = 'synthetic@1';
+const GROUPS = Array.from({ length: 63 }, (_, i) => `g${i + 1}`);
+const BATCH = 10_000;
+
+const random = seededRandom(2026);
+const identities = Math.ceil(faces / FACES_PER_IDENTITY);
+/** Identity centres are regenerated from their own seed, so 1 M faces never sit in memory as float32. */
+const centreOf = (identity: number) => randomUnitVector(seededRandom(identity + 1), DIMENSION);
+function sampleOf(identity: number): Float32Array {
+  const centre = centreOf(identity);
+  const noise = randomUnitVector(random, DIMENSION);
+  const scale = NOISE * Math.sqrt(-2 * Math.log(1 - random()) / 2 + 0.5); // norm of the noise varies a little
+  let norm = 0;
+  for (let i = 0; i < DIMENSION; i++) {
+    centre[i]! += noise[i]! * scale;
+    norm += centre[i]! ** 2;
+  }
+  for (let i = 0; i < DIMENSION; i++) centre[i]! /= Math.sqrt(norm);
+  return centre;
+}
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+
+async function build(dataDir: string): Promise<number> {
+  const started = performance.now();
+  const store = await openSqliteStore({ dataDir });
+  for (const groupId of GROUPS) await store.createGroup({ groupId, groupName: groupId, groupType: 'bench', groupScore: 80 });
+  await store.close();
+  // One durable placeholder original and crop, referenced by every synthetic row.
+  const files = new BlobFiles(dataDir);
+  const original = await files.write('originals', new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+  const crop = await files.write('crops', new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+
+  const db = new Database(join(dataDir, 'visage.db'));
+  db.pragma('journal_mode = WAL');
+  const groupPk = new Map(db.prepare<[], { pk: number; group_id: string }>('SELECT pk, group_id FROM face_groups').all().map((row) => [row.group_id, row.pk]));
+  const insertImage = db.prepare('INSERT INTO images (image_id, description, format, file) VALUES (?, ?, ?, ?)');
+  const insertFace = db.prepare(
+    `INSERT INTO faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom, model_id, embedding, crop_file)
+     VALUES (?, ?, ?, '', 0, 0, 112, 112, ?, ?, ?)`,
+  );
+  const insertBinding = db.prepare('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)');
+  const insertBatch = db.transaction((from: number, to: number) => {
+    for (let n = from; n < to; n++) {
+      const identity = n % identities;
+      const embedding = sampleOf(identity);
+      const imagePk = insertImage.run(`syn${n}`, `synthetic ${n}`, 'jpeg', original).lastInsertRowid;
+      const faceId = insertFace.run(
+        `syntheticface${String(n).padStart(10, '0')}`, imagePk, `identity ${identity}`, MODEL_ID,
+        Buffer.from(embedding.buffer), crop,
+      ).lastInsertRowid;
+      insertBinding.run(faceId, groupPk.get(DEFAULT_GROUP_ID)!);
+      for (let g = random() < 0.5 ? 1 : 2; g > 0; g--) insertBinding.run(faceId, groupPk.get(pick(GROUPS))!);
+    }
+  });
+  for (let from = 0; from < faces; from += BATCH) insertBatch(from, Math.min(faces, from + BATCH));
+  db.close();
+  return (performance.now() - started) / 1000;
+}
+
+interface Query {
+  vector: Float32Array;
+  groups: string[];
+}
+
+/** The exact top 5 of each query by a float64 scan over the stored vectors (the store is the truth). */
+function exactTop5(dataDir: string, queries: Query[]): string[][] {
+  const db = new Database(join(dataDir, 'visage.db'), { readonly: true });
+  const rows = db.prepare<[number], { id: number; face_token: string; embedding: Buffer; group_ids: string }>(
+    `SELECT f.id, f.face_token, f.embedding,
+            (SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk WHERE b.face_id = f.id) AS group_ids
+     FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT 10000`,
+  );
+  const tops = queries.map(() => [] as Array<{ token: string; cosine: number }>);
+  for (let after = 0; ; ) {
+    const batch = rows.all(after);
+    if (batch.length === 0) break;
+    for (const row of batch) {
+      const vector = new Float32Array(new Uint8Array(row.embedding).buffer);
+      const groups = JSON.parse(row.group_ids) as string[];
+      queries.forEach((query, q) => {
+        if (!query.groups.some((groupId) => groups.includes(groupId))) return;
+        let cosine = 0;
+        for (let i = 0; i < DIMENSION; i++) cosine += vector[i]! * query.vector[i]!;
+        const top = tops[q]!;
+        if (top.length === 5 && cosine <= top[4]!.cosine) return;
+        top.push({ token: row.face_token, cosine });
+        top.sort((a, b) => b.cosine - a.cosine);
+        top.length = Math.min(top.length, 5);
+      });
+    }
+    after = batch.at(-1)!.id;
+  }
+  db.close();
+  return tops.map((top) => top.map((entry) => entry.token));
+}
+
+const dataDir = keptDir ?? mkdtempSync(join(tmpdir(), 'visage-search-bench-'));
+try {
+  const buildSeconds = existsSync(join(dataDir, 'visage.db')) ? 0 : await build(dataDir);
+  console.error(`library of ${faces} faces built in ${buildSeconds.toFixed(1)} s`);
+
+  // Start-up as the server does it: open (migrate, sweep), stream the vectors, build the index.
+  const startedUp = performance.now();
+  const startupCpu = process.cpuUsage();
+  const store = await openSqliteStore({ dataDir });
+  const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist });
+  const startupSeconds = (performance.now() - startedUp) / 1000;
+  const { user, system } = process.cpuUsage(startupCpu);
+  const startupCpuSeconds = (user + system) / 1e6;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  console.error(`start-up: ${loaded} faces indexed in ${startupSeconds.toFixed(1)} s, rss ${rssMb.toFixed(0)} MB`);
+
+  const queries: Query[] = Array.from({ length: queryCount }, (_, q) => ({
+    vector: sampleOf(Math.floor(random() * identities)),
+    groups: q % 2 === 0 ? [DEFAULT_GROUP_ID] : Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(GROUPS)),
+  }));
+  for (const query of queries.slice(0, 10)) await index.search(query.vector, { groups: query.groups, limit: 5 }); // warm-up
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  const timesByKind = { whole: [] as number[], filtered: [] as number[] };
+  const found: string[][] = [];
+  for (const [q, query] of queries.entries()) {
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    const hits = await index.search(query.vector, { groups: query.groups, limit: 5 });
+    const cpu = process.cpuUsage(cpuStarted);
+    const ms = performance.now() - started;
+    times.push(ms);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
+    (q % 2 === 0 ? timesByKind.whole : timesByKind.filtered).push(ms);
+    found.push(hits.map((hit) => hit.faceToken));
+  }
+  await store.close();
+
+  const exactStarted = performance.now();
+  const exact = exactTop5(dataDir, queries.slice(0, recallQueries));
+  let matched = 0;
+  let expected = 0;
+  exact.forEach((top, q) => {
+    expected += top.length;
+    matched += top.filter((token) => found[q]!.includes(token)).length;
+  });
+  console.error(`exact reference for ${recallQueries} queries in ${((performance.now() - exactStarted) / 1000).toFixed(1)} s`);
+
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return Number(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(2));
+  };
+  console.log(
+    JSON.stringify({
+      faces: loaded,
+      p50_ms: percentile(times, 0.5),
+      p99_ms: percentile(times, 0.99),
+      recall_at_5: Number((matched / expected).toFixed(4)),
+      build_s: Number(buildSeconds.toFixed(1)),
+      rss_mb: Math.round(rssMb),
+      startup_s: Number(startupSeconds.toFixed(2)),
+      startup_cpu_s: Number(startupCpuSeconds.toFixed(2)),
+      p50_cpu_ms: percentile(cpuTimes, 0.5),
+      p99_cpu_ms: percentile(cpuTimes, 0.99),
+      load_average: Number(loadavg()[0]!.toFixed(1)),
+      p50_whole_library_ms: percentile(timesByKind.whole, 0.5),
+      p50_filtered_ms: percentile(timesByKind.filtered, 0.5),
+      shortlist,
+      queries: queryCount,
+    }),
+  );
+} finally {
+  if (!keptDir) rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,33 @@
+/**
+ * `npm run build:kernels`: assembles src/index/kernels.wat into src/index/kernels.wasm (committed, so the
+ * server needs no assembler). `--check` only verifies that the committed binary matches the source.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import wabtInit from 'wabt';
+
+const source = new URL('../src/index/kernels.wat', import.meta.url);
+const target = new URL('../src/index/kernels.wasm', import.meta.url);
+
+export async function assembleKernels() {
+  const wabt = await wabtInit();
+  const module = wabt.parseWat('kernels.wat', readFileSync(source, 'utf8'), { simd: true });
+  try {
+    module.validate();
+    return Buffer.from(module.toBinary({}).buffer);
+  } finally {
+    module.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const binary = await assembleKernels();
+  if (process.argv.includes('--check')) {
+    if (!binary.equals(readFileSync(target))) {
+      console.error('src/index/kernels.wasm is stale: run npm run build:kernels');
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(target, binary);
+    console.log(`kernels.wasm: ${binary.length} bytes`);
+  }
+}
