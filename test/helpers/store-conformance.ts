@@ -604,6 +604,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           assert.deepEqual(current.get(a.faceToken), { modelId: MODEL_ID, embedding: a.face.embedding });
           assert.deepEqual([...(await vectorsBy(store, NEW_MODEL))], [[a.faceToken, { modelId: NEW_MODEL, embedding: staged }]]);
           assert.equal((await store.getFace(a.faceToken))?.modelId, MODEL_ID);
+          // The exact vectors by model agree with the streamed ones.
+          assert.deepEqual(await store.getEmbeddings([a.faceToken, b.faceToken]), new Map([[a.faceToken, a.face.embedding], [b.faceToken, b.face.embedding]]));
+          assert.deepEqual(await store.getEmbeddings([a.faceToken, b.faceToken], NEW_MODEL), new Map([[a.faceToken, staged]]));
+          assert.deepEqual(await store.getEmbeddings([b.faceToken], MODEL_ID), new Map([[b.faceToken, b.face.embedding]]));
         }));
 
       it('promotes only a complete set, then switches every face at once', () =>
