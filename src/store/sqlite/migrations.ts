@@ -101,6 +101,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'store settings (encryption key check)',
     sql: `CREATE TABLE store_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);`,
   },
+  {
+    version: 6,
+    name: 'crop files indexed',
+    // The start-up sweep lists every crop file: from this covering index instead of the wide face rows
+    // (one 2 KB embedding each), 1 M faces are listed in under a second instead of reading 4 GB.
+    sql: `CREATE INDEX faces_by_crop_file ON faces(crop_file);`,
+  },
 ];
 
 export interface SchemaVersion {
