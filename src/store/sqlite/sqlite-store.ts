@@ -124,8 +124,6 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // Deleted rows are overwritten with zeros, not left in free pages: "delete" removes the biometric data.
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
-    // Reads through memory-mapped pages, without a copy per page (start-up streams every vector); 2 GB cap.
-    db.pragma('mmap_size = 2147418112');
     applyMigrations(db);
     verifyAtRestKey(db, options.cipher);
     const store = new SqliteStore(db, new BlobFiles(options.dataDir, options.cipher), options);
