@@ -3,7 +3,7 @@
  * Store's records.
  */
 import type { Rect } from '../vision/types.js';
-import type { FaceRow, GroupRecord } from './store.js';
+import type { ApiKeyRecord, FaceRow, GroupRecord } from './store.js';
 
 export interface FaceRowSql {
   id: number;
@@ -53,4 +53,31 @@ export const toGroupRecord = (row: GroupSql): GroupRecord => ({
   groupName: row.group_name,
   groupType: row.group_type,
   groupScore: row.group_score,
+});
+
+export interface ApiKeySql {
+  key_id: string;
+  label: string;
+  /** A JSON array on SQLite (TEXT), an array on PostgreSQL (text[]). */
+  scopes: string | string[];
+  secret_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+function scopeList(stored: string | string[]): string[] {
+  const scopes: unknown = typeof stored === 'string' ? JSON.parse(stored) : stored;
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) {
+    throw new Error('an api_keys row holds scopes that are not a list of names');
+  }
+  return scopes;
+}
+
+export const toApiKey = (row: ApiKeySql): ApiKeyRecord => ({
+  keyId: row.key_id,
+  label: row.label,
+  scopes: scopeList(row.scopes),
+  secretHash: row.secret_hash,
+  createdAt: row.created_at,
+  ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
 });

@@ -1,25 +1,8 @@
 /** The audit log and the API keys on PostgreSQL: small tables beside the library, kept apart from it here. */
 import type pg from 'pg';
 import type { ApiKeyRecord, AuditEntry, AuditPage, NewAuditEntry, Page } from '../store.js';
-import { inTransaction } from './database.js';
-
-interface ApiKeySql {
-  key_id: string;
-  label: string;
-  scopes: string[];
-  secret_hash: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-const toApiKey = (row: ApiKeySql): ApiKeyRecord => ({
-  keyId: row.key_id,
-  label: row.label,
-  scopes: row.scopes,
-  secretHash: row.secret_hash,
-  createdAt: row.created_at,
-  ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-});
+import { type ApiKeySql, toApiKey } from '../sql-rows.js';
+import { inTransaction, queryPage } from './database.js';
 
 export class PostgresAccessRecords {
   constructor(private readonly pool: pg.Pool) {}
@@ -36,12 +19,14 @@ export class PostgresAccessRecords {
     return inTransaction(
       this.pool,
       async (client) => {
-        const total = await client.query<{ total: number }>('SELECT count(*) AS total FROM audit_log');
-        const { rows } = await client.query<AuditEntry>(
-          'SELECT id, at, actor, action, target FROM audit_log ORDER BY id LIMIT $1 OFFSET $2',
-          [page.size, page.offset],
+        const { total, rows } = await queryPage<AuditEntry>(
+          client,
+          'SELECT count(*) AS total FROM audit_log',
+          'SELECT id, at, actor, action, target FROM audit_log ORDER BY id',
+          [],
+          page,
         );
-        return { total: total.rows[0]!.total, entries: rows };
+        return { total, entries: rows };
       },
       'read only',
     );

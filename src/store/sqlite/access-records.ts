@@ -1,24 +1,7 @@
 /** The audit log and the API keys on SQLite: small tables beside the library, kept apart from it here. */
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, AuditEntry, AuditPage, NewAuditEntry, Page } from '../store.js';
-
-interface ApiKeySql {
-  key_id: string;
-  label: string;
-  scopes: string;
-  secret_hash: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-const toApiKey = (row: ApiKeySql): ApiKeyRecord => ({
-  keyId: row.key_id,
-  label: row.label,
-  scopes: JSON.parse(row.scopes) as string[],
-  secretHash: row.secret_hash,
-  createdAt: row.created_at,
-  ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-});
+import { type ApiKeySql, toApiKey } from '../sql-rows.js';
 
 export class SqliteAccessRecords {
   private readonly sql;
