@@ -3,6 +3,7 @@
  * that retry when PostgreSQL aborts one to resolve a deadlock.
  */
 import pg from 'pg';
+import type { Page } from '../store.js';
 
 export interface PostgresConnection {
   /** postgres://user:password@host:port/database (libpq-style query options allowed). */
@@ -84,4 +85,21 @@ export async function inTransaction<T>(
       client.release(broken);
     }
   }
+}
+
+/**
+ * One page of `rowsSql` (ORDER BY included; LIMIT and OFFSET are added here) and the count of all its rows by
+ * `countSql`; both take `params`. Run it in a read-only transaction so the count and the page agree.
+ */
+export async function queryPage<Row extends pg.QueryResultRow>(
+  client: pg.ClientBase,
+  countSql: string,
+  rowsSql: string,
+  params: unknown[],
+  page: Page,
+): Promise<{ total: number; rows: Row[] }> {
+  const total = await client.query<{ total: number }>(countSql, params);
+  const limit = params.length + 1;
+  const { rows } = await client.query<Row>(`${rowsSql} LIMIT $${limit} OFFSET $${limit + 1}`, [...params, page.size, page.offset]);
+  return { total: total.rows[0]!.total, rows };
 }

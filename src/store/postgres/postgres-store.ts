@@ -43,7 +43,7 @@ import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, ty
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
 import { PostgresAccessRecords } from './access-records.js';
 import { appendChanges, changeChannel, PostgresChangeFeed } from './change-log.js';
-import { createPool, inTransaction, sqlState, violatedConstraint, type PostgresConnection } from './database.js';
+import { createPool, inTransaction, queryPage, sqlState, violatedConstraint, type PostgresConnection } from './database.js';
 import { ADVISORY_LOCK } from './locks.js';
 import { applyPostgresMigrations } from './migrations.js';
 import { selectVectors, toStoredVector, type VectorSql } from './vectors.js';
@@ -199,12 +199,14 @@ class PostgresStore implements Store {
     return inTransaction(
       this.pool,
       async (client) => {
-        const total = await client.query<{ total: number }>('SELECT count(*) AS total FROM faces');
-        const { rows } = await client.query<FaceRowSql>(
-          `SELECT ${FACE_ROW_COLUMNS} FROM faces f JOIN images i ON i.pk = f.image_pk ORDER BY f.id LIMIT $1 OFFSET $2`,
-          [page.size, page.offset],
+        const { total, rows } = await queryPage<FaceRowSql>(
+          client,
+          'SELECT count(*) AS total FROM faces',
+          `SELECT ${FACE_ROW_COLUMNS} FROM faces f JOIN images i ON i.pk = f.image_pk ORDER BY f.id`,
+          [],
+          page,
         );
-        return { total: total.rows[0]!.total, rows: rows.map(toFaceRow) };
+        return { total, rows: rows.map(toFaceRow) };
       },
       'read only',
     );
@@ -382,15 +384,15 @@ class PostgresStore implements Store {
       this.pool,
       async (client) => {
         const group = await PostgresStore.requireGroup(client, groupId);
-        const total = await client.query<{ total: number }>('SELECT count(*) AS total FROM bindings WHERE group_pk = $1', [
-          group.pk,
-        ]);
-        const { rows } = await client.query<FaceRowSql>(
+        const { total, rows } = await queryPage<FaceRowSql>(
+          client,
+          'SELECT count(*) AS total FROM bindings WHERE group_pk = $1',
           `SELECT ${FACE_ROW_COLUMNS} FROM bindings b JOIN faces f ON f.id = b.face_id JOIN images i ON i.pk = f.image_pk
-           WHERE b.group_pk = $1 ORDER BY f.id LIMIT $2 OFFSET $3`,
-          [group.pk, page.size, page.offset],
+           WHERE b.group_pk = $1 ORDER BY f.id`,
+          [group.pk],
+          page,
         );
-        return { total: total.rows[0]!.total, rows: rows.map(toFaceRow) };
+        return { total, rows: rows.map(toFaceRow) };
       },
       'read only',
     );
