@@ -34,85 +34,73 @@ interface OperationDoc {
 
 const IMAGE_ERRORS: ErrorName[] = ['IMAGE_INVALID', 'FACE_NOT_FOUND'];
 
+const documented = (tag: Tag, english: string, chinese: string, errors: ErrorName[] = []): OperationDoc => ({
+  tag,
+  summary: [english, chinese],
+  errors,
+});
+
 const operations: Record<RouteKey, OperationDoc> = {
-  'POST /api/faces': {
-    tag: 'Faces',
-    summary: ['1.1 Register one face (bound to `default`)', '1.1 单张人脸注册'],
-    errors: [...IMAGE_ERRORS, 'BAD_QUALITY', 'FACE_ALREADY_EXIST'],
-  },
-  'GET /api/faces': { tag: 'Faces', summary: ['1.2 List every face of the library', '1.2 查询人脸库所有人脸信息'], errors: [] },
-  'DELETE /api/faces/{faceToken}': {
-    tag: 'Faces',
-    summary: ['1.3 Delete one face (its original image stays)', '1.3 单张人脸删除'],
-    errors: ['FACE_TOKEN_NOT_EXIST'],
-  },
-  'DELETE /api/faces/image/{imageId}': {
-    tag: 'Faces',
-    summary: ['1.4 Delete an original image and its faces', '1.4 单张人脸原图删除'],
-    errors: ['IMAGE_ID_NOT_EXIST'],
-  },
-  'GET /api/faces/faceToken/{faceToken}': {
-    tag: 'Faces',
-    summary: ['1.5 One face, with its crop', '1.5 单张人脸查询'],
-    errors: ['FACE_TOKEN_NOT_EXIST'],
-  },
-  'GET /api/faces/image/{imageId}': {
-    tag: 'Faces',
-    summary: ['1.6 An original image and its faces', '1.6 获取某个原始图片信息'],
-    errors: ['IMAGE_ID_NOT_EXIST'],
-  },
-  'DELETE /api/faces/facesLib': {
-    tag: 'Faces',
-    summary: ['1.7 Wipe the library (groups stay)', '1.7 初始化人脸库'],
-    errors: [],
-  },
-  'GET /api/faceGroups': { tag: 'Groups', summary: ['2.1 List the groups', '2.1 查询所有人脸分组信息'], errors: [] },
-  'POST /api/faceGroups': {
-    tag: 'Groups',
-    summary: ['2.2 Create a group', '2.2 创建人脸分组'],
-    errors: ['GROUP_ID_CONFLICT', 'GROUP_NAME_CONFLICT', 'GROUP_OVER_LIMIT'],
-  },
-  'DELETE /api/faceGroups/{groupId}': {
-    tag: 'Groups',
-    summary: ['2.3 Delete (or clear) a group, in one of four modes', '2.3 删除指定人脸分组'],
-    errors: ['GROUP_BEUSED', 'GROUP_ID_NOT_EXIST'],
-  },
-  'GET /api/faceGroups/{groupId}': {
-    tag: 'Groups',
-    summary: ["2.4 List a group's faces", '2.4 查询某一人脸分组的所有人脸'],
-    errors: ['GROUP_ID_NOT_EXIST'],
-  },
-  'POST /api/faceGroups/binding/{faceToken}': {
-    tag: 'Groups',
-    summary: ['2.5 Bind a face to groups', '2.5 绑定人脸到分组'],
-    errors: ['FACE_TOKEN_NOT_EXIST'],
-  },
-  'DELETE /api/faceGroups/unbind/{faceToken}': {
-    tag: 'Groups',
-    summary: ['2.6 Unbind a face from groups', '2.6 解绑人脸与分组关系'],
-    errors: ['FACE_TOKEN_NOT_EXIST'],
-  },
-  'PUT /api/faceGroups': {
-    tag: 'Groups',
-    summary: ['2.7 Change a group (only the fields given)', '2.7 修改人脸分组信息'],
-    errors: ['GROUP_ID_NOT_EXIST', 'GROUP_NAME_CONFLICT'],
-  },
-  'POST /api/face/compare': { tag: 'Recognition', summary: ['3.1 Compare two faces (1:1)', '3.1 人脸 1:1'], errors: IMAGE_ERRORS },
-  'POST /api/face/search': {
-    tag: 'Recognition',
-    summary: ['3.2 Search a face in groups (1:N)', '3.2 人脸 1:N'],
-    errors: [...IMAGE_ERRORS, 'GROUP_ID_NOT_EXIST'],
-  },
-  'POST /api/face/detect': {
-    tag: 'Recognition',
-    summary: ['Extension: every face of an image, main face first (stores nothing)', '扩展：检测图片中的所有人脸'],
-    errors: ['IMAGE_INVALID'],
-  },
-  'GET /api/audit': {
-    tag: 'Operations',
-    summary: ['Audit log of destructive requests and key changes (scope admin)', '删除类操作与密钥变更的审计日志'],
-    errors: [],
-  },
+  'POST /api/faces': documented('Faces', '1.1 Register one face (bound to `default`)', '1.1 单张人脸注册', [
+    ...IMAGE_ERRORS,
+    'BAD_QUALITY',
+    'FACE_ALREADY_EXIST',
+  ]),
+  'GET /api/faces': documented('Faces', '1.2 List every face of the library', '1.2 查询人脸库所有人脸信息'),
+  'DELETE /api/faces/{faceToken}': documented('Faces', '1.3 Delete one face (its original image stays)', '1.3 单张人脸删除', [
+    'FACE_TOKEN_NOT_EXIST',
+  ]),
+  'DELETE /api/faces/image/{imageId}': documented('Faces', '1.4 Delete an original image and its faces', '1.4 单张人脸原图删除', [
+    'IMAGE_ID_NOT_EXIST',
+  ]),
+  'GET /api/faces/faceToken/{faceToken}': documented('Faces', '1.5 One face, with its crop', '1.5 单张人脸查询', [
+    'FACE_TOKEN_NOT_EXIST',
+  ]),
+  'GET /api/faces/image/{imageId}': documented('Faces', '1.6 An original image and its faces', '1.6 获取某个原始图片信息', [
+    'IMAGE_ID_NOT_EXIST',
+  ]),
+  'DELETE /api/faces/facesLib': documented('Faces', '1.7 Wipe the library (groups stay)', '1.7 初始化人脸库'),
+  'GET /api/faceGroups': documented('Groups', '2.1 List the groups', '2.1 查询所有人脸分组信息'),
+  'POST /api/faceGroups': documented('Groups', '2.2 Create a group', '2.2 创建人脸分组', [
+    'GROUP_ID_CONFLICT',
+    'GROUP_NAME_CONFLICT',
+    'GROUP_OVER_LIMIT',
+  ]),
+  'DELETE /api/faceGroups/{groupId}': documented(
+    'Groups',
+    '2.3 Delete (or clear) a group, in one of four modes',
+    '2.3 删除指定人脸分组',
+    ['GROUP_BEUSED', 'GROUP_ID_NOT_EXIST'],
+  ),
+  'GET /api/faceGroups/{groupId}': documented('Groups', "2.4 List a group's faces", '2.4 查询某一人脸分组的所有人脸', [
+    'GROUP_ID_NOT_EXIST',
+  ]),
+  'POST /api/faceGroups/binding/{faceToken}': documented('Groups', '2.5 Bind a face to groups', '2.5 绑定人脸到分组', [
+    'FACE_TOKEN_NOT_EXIST',
+  ]),
+  'DELETE /api/faceGroups/unbind/{faceToken}': documented('Groups', '2.6 Unbind a face from groups', '2.6 解绑人脸与分组关系', [
+    'FACE_TOKEN_NOT_EXIST',
+  ]),
+  'PUT /api/faceGroups': documented('Groups', '2.7 Change a group (only the fields given)', '2.7 修改人脸分组信息', [
+    'GROUP_ID_NOT_EXIST',
+    'GROUP_NAME_CONFLICT',
+  ]),
+  'POST /api/face/compare': documented('Recognition', '3.1 Compare two faces (1:1)', '3.1 人脸 1:1', IMAGE_ERRORS),
+  'POST /api/face/search': documented('Recognition', '3.2 Search a face in groups (1:N)', '3.2 人脸 1:N', [
+    ...IMAGE_ERRORS,
+    'GROUP_ID_NOT_EXIST',
+  ]),
+  'POST /api/face/detect': documented(
+    'Recognition',
+    'Extension: every face of an image, main face first (stores nothing)',
+    '扩展：检测图片中的所有人脸',
+    ['IMAGE_INVALID'],
+  ),
+  'GET /api/audit': documented(
+    'Operations',
+    'Audit log of destructive requests and key changes (scope admin)',
+    '删除类操作与密钥变更的审计日志',
+  ),
 };
 
 /** Meaning of every business code, [English, Chinese]. */
@@ -188,48 +176,28 @@ function operation(key: RouteKey): ZodOpenApiOperationObject {
   };
 }
 
+/** A GET of the server's own (tag Operations), outside the face API's envelope rules and error table. */
+const operationsGet = (
+  english: string,
+  chinese: string,
+  responses: ZodOpenApiOperationObject['responses'],
+): ZodOpenApiPathsObject[string] => ({ get: { tags: ['Operations'], summary: english, description: chinese, responses } });
+
 /** The server's own endpoints beside the face API. */
 const operationsPaths: ZodOpenApiPathsObject = {
-  '/openapi.json': {
-    get: {
-      tags: ['Operations'],
-      summary: 'This OpenAPI document (Swagger UI at /docs)',
-      description: '本 OpenAPI 文档（Swagger UI 见 /docs）',
-      responses: { '200': { description: 'OpenAPI 3.1', ...json(z.record(z.string(), z.unknown())) } },
-    },
-  },
-  '/healthz': {
-    get: {
-      tags: ['Operations'],
-      summary: 'Liveness: the process answers',
-      description: '存活检查',
-      responses: { '200': { description: 'alive', ...json(successEnvelope(livenessDataSchema)) } },
-    },
-  },
-  '/readyz': {
-    get: {
-      tags: ['Operations'],
-      summary: 'Readiness: models loaded, store reachable, not shutting down',
-      description: '就绪检查：模型已加载、存储可访问、未在关闭',
-      responses: {
-        '200': { description: 'ready', ...json(successEnvelope(readinessDataSchema)) },
-        '503': { description: '`NOT_READY` (code 503), with the checks in `data` (none while shutting down)', ...json(failureEnvelopeSchema) },
-      },
-    },
-  },
-  '/metrics': {
-    get: {
-      tags: ['Operations'],
-      summary: 'Prometheus metrics (scope admin when access control is on)',
-      description: 'Prometheus 监控指标',
-      responses: {
-        '200': {
-          description: 'Prometheus text exposition format 0.0.4',
-          content: { 'text/plain': { schema: z.string() } },
-        },
-      },
-    },
-  },
+  '/openapi.json': operationsGet('This OpenAPI document (Swagger UI at /docs)', '本 OpenAPI 文档（Swagger UI 见 /docs）', {
+    '200': { description: 'OpenAPI 3.1', ...json(z.record(z.string(), z.unknown())) },
+  }),
+  '/healthz': operationsGet('Liveness: the process answers', '存活检查', {
+    '200': { description: 'alive', ...json(successEnvelope(livenessDataSchema)) },
+  }),
+  '/readyz': operationsGet('Readiness: models loaded, store reachable, not shutting down', '就绪检查：模型已加载、存储可访问、未在关闭', {
+    '200': { description: 'ready', ...json(successEnvelope(readinessDataSchema)) },
+    '503': { description: '`NOT_READY` (code 503), with the checks in `data` (none while shutting down)', ...json(failureEnvelopeSchema) },
+  }),
+  '/metrics': operationsGet('Prometheus metrics (scope admin when access control is on)', 'Prometheus 监控指标', {
+    '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
+  }),
 };
 
 /** `POST /api/faces/{faceToken}` → method and path. */
