@@ -42,13 +42,7 @@ export interface RegisteredFace {
   rect: Rect;
 }
 
-export interface FaceDetail {
-  id: number;
-  imageId: string;
-  faceToken: string;
-  description: string;
-  name: string;
-  gender: string;
+export interface FaceDetail extends FaceSummary {
   rect: Rect;
   groupIds: string[];
   /** JPEG bytes of the face crop. */
