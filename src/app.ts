@@ -11,6 +11,7 @@ import { loadVectorIndex } from './index/load-index.js';
 import { Metrics } from './metrics.js';
 import { readinessProbe } from './readiness.js';
 import { ChangeFollower } from './library/follow-changes.js';
+import { startChangePruning } from './library/prune-changes.js';
 import { createLibrary } from './library/library.js';
 import type { FaceService } from './library/faces.js';
 import type { ReembedOutcome } from './library/reembed.js';
@@ -73,6 +74,10 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
         pollIntervalMs: config.changePollMs,
       });
       cleanups.push(() => follower.close());
+      if (config.changeRetentionMs !== undefined) {
+        const pruning = startChangePruning({ feed: store.changeFeed, retainMs: config.changeRetentionMs });
+        cleanups.push(() => pruning.close());
+      }
     }
     const recognition = new RecognitionService(store, index, analyzer, scale, {
       scale: loadLivenessScale(),

@@ -21,6 +21,8 @@ export interface VisageConfig {
   databasePoolSize: number;
   /** Safety poll of the change log (ms), besides LISTEN/NOTIFY; PostgreSQL only. */
   changePollMs: number;
+  /** Changes older than this are pruned from the change log (ms); undefined = never. PostgreSQL only. */
+  changeRetentionMs: number | undefined;
   /** Holds the .onnx models. */
   modelDir: string;
   /** Inference worker threads. */
@@ -93,6 +95,16 @@ const encryptionKeyVar = () =>
     return key;
   });
 
+const DURATION_UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `off`, or a whole number with a unit: `90s`, `30m`, `24h`, `7d`; in ms. */
+const durationOrOffVar = (fallback: string) =>
+  orDefault(fallback)
+    .pipe(z.union([z.literal('off'), z.string().regex(/^\d+[smhd]$/, 'expected off or a duration such as 90s, 30m, 24h or 7d')]))
+    .transform((text) =>
+      text === 'off' ? undefined : Number(text.slice(0, -1)) * DURATION_UNIT_MS[text.at(-1) as keyof typeof DURATION_UNIT_MS],
+    );
+
 /** Comma-separated list; blanks dropped. */
 const listVar = () => orDefault('').transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 
@@ -105,6 +117,7 @@ const environmentSchema = z.object({
   }),
   VISAGE_DATABASE_POOL: integerVar(10, 1, 1000),
   VISAGE_CHANGE_POLL_MS: integerVar(5000, 100, 3_600_000),
+  VISAGE_CHANGE_RETENTION: durationOrOffVar('24h'),
   VISAGE_MODELS: orDefault('./models'),
   VISAGE_THREADS: integerVar(availableParallelism(), 1, 256),
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
@@ -148,6 +161,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     databaseUrl: env.VISAGE_DATABASE_URL === '' ? undefined : env.VISAGE_DATABASE_URL,
     databasePoolSize: env.VISAGE_DATABASE_POOL,
     changePollMs: env.VISAGE_CHANGE_POLL_MS,
+    changeRetentionMs: env.VISAGE_CHANGE_RETENTION,
     modelDir: resolve(env.VISAGE_MODELS),
     threads: env.VISAGE_THREADS,
     groupLimit: env.VISAGE_GROUP_LIMIT,

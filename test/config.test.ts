@@ -15,6 +15,7 @@ describe('configuration from the environment', () => {
       databaseUrl: undefined,
       databasePoolSize: 10,
       changePollMs: 5000,
+      changeRetentionMs: 24 * 3_600_000,
       modelDir: resolve('./models'),
       threads: availableParallelism(),
       groupLimit: 64,
@@ -49,6 +50,7 @@ describe('configuration from the environment', () => {
       VISAGE_DATABASE_URL: 'postgres://visage:secret@db.example:5432/visage',
       VISAGE_DATABASE_POOL: '20',
       VISAGE_CHANGE_POLL_MS: '1000',
+      VISAGE_CHANGE_RETENTION: '90m',
     });
     assert.equal(config.duplicateThreshold, 92.5);
     assert.equal(config.port, 9000);
@@ -72,6 +74,9 @@ describe('configuration from the environment', () => {
     assert.equal(config.databaseUrl, 'postgres://visage:secret@db.example:5432/visage');
     assert.equal(config.databasePoolSize, 20);
     assert.equal(config.changePollMs, 1000);
+    assert.equal(config.changeRetentionMs, 90 * 60_000);
+    assert.equal(loadConfig({ VISAGE_CHANGE_RETENTION: '7d' }).changeRetentionMs, 7 * 86_400_000);
+    assert.equal(loadConfig({ VISAGE_CHANGE_RETENTION: 'off' }).changeRetentionMs, undefined);
   });
 
   it('names every bad variable in one start-up error', () => {
@@ -87,11 +92,12 @@ describe('configuration from the environment', () => {
           VISAGE_ENCRYPTION_KEY: 'hunter2-secret',
           VISAGE_DUPLICATE_THRESHOLD: '101',
           VISAGE_DATABASE_URL: 'mysql://db/visage',
+          VISAGE_CHANGE_RETENTION: '24',
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         const variables = ['PORT', 'VISAGE_THREADS', 'VISAGE_LOG_LEVEL', 'VISAGE_QUALITY_MAX_BLURNESS', 'VISAGE_AUTH'];
-        for (const variable of [...variables, 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY', 'VISAGE_DUPLICATE_THRESHOLD', 'VISAGE_DATABASE_URL']) {
+        for (const variable of [...variables, 'VISAGE_LIVENESS_THRESHOLD', 'VISAGE_ENCRYPTION_KEY', 'VISAGE_DUPLICATE_THRESHOLD', 'VISAGE_DATABASE_URL', 'VISAGE_CHANGE_RETENTION']) {
           assert.match(error.message, new RegExp(`${variable}=`));
         }
         // A key is never echoed, not even a malformed one.

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { VectorIndex } from '../src/index/vector-index.js';
 import { createLibraryContext } from '../src/library/context.js';
 import { ChangeFollower } from '../src/library/follow-changes.js';
+import { startChangePruning } from '../src/library/prune-changes.js';
 import type { Store } from '../src/store/store.js';
 import { adminQuery, freshSchema, openTestPostgresStore, SKIP_WITHOUT_POSTGRES } from './helpers/postgres.js';
 import { eventually } from './helpers/replica-process.js';
@@ -78,6 +79,69 @@ describe('change follower', { skip: SKIP_WITHOUT_POSTGRES }, () => {
 
       await until(() => during.every((face) => index.has(face.faceToken)) && !index.has(before.faceToken));
     }));
+
+  it('reloads the whole index when the changes it had not applied yet were pruned, and follows on from there', async () => {
+    const schema = freshSchema();
+    const a = await openTestPostgresStore({ schema });
+    const b = await openTestPostgresStore({ schema });
+    const context = createLibraryContext(
+      b,
+      new VectorIndex(MODEL.embeddingSize, { exact: (faceTokens) => b.getEmbeddings(faceTokens, MODEL.modelId) }),
+    );
+    let follower: ChangeFollower | undefined;
+    try {
+      // Replica B loaded its index at `loadedAt`, then was away while A wrote and the log was pruned.
+      const old = sampleFace();
+      await a.registerFace(sampleImage(), old);
+      const loadedAt = await b.changeFeed!.head();
+      context.index.add(old.faceToken, old.embedding, ['default']);
+      const missed = sampleFace();
+      const kept = sampleFace();
+      await a.registerFace(sampleImage(), missed);
+      await a.deleteFace(old.faceToken);
+      await a.registerFace(sampleImage(), kept);
+      assert.equal(await a.changeFeed!.prune(0), 3); // all but the latest change: `kept`'s registration
+
+      const warnings: string[] = [];
+      follower = await ChangeFollower.start({
+        feed: b.changeFeed!,
+        context,
+        model: MODEL,
+        after: loadedAt,
+        pollIntervalMs: 60_000,
+        warn: (message) => warnings.push(message),
+      });
+      // Replaying what is left (only `kept`) would miss `missed` and keep `old`.
+      assert.equal(context.index.has(missed.faceToken), true);
+      assert.equal(context.index.has(kept.faceToken), true);
+      assert.equal(context.index.has(old.faceToken), false);
+      assert.equal(context.index.size, 2);
+      assert.equal(follower.appliedSequence, await a.changeFeed!.head());
+      assert.match(warnings.join('\n'), /pruned .* reloading the search index/);
+
+      const later = sampleFace();
+      await a.registerFace(sampleImage(), later);
+      await until(() => context.index.has(later.faceToken));
+      assert.equal(warnings.length, 1, 'after the reload it follows change by change again');
+    } finally {
+      await follower?.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('prunes the log on a timer while a replica runs', async () => {
+    const store = await openTestPostgresStore();
+    const pruning = startChangePruning({ feed: store.changeFeed!, retainMs: 0, intervalMs: 50 });
+    try {
+      for (let i = 0; i < 3; i++) await store.registerFace(sampleImage(), sampleFace());
+      const head = await store.changeFeed!.head();
+      await eventually(async () => ((await store.changeFeed!.read(0, 10)).changes.length === 1 ? true : undefined), 10_000);
+      assert.equal(await store.changeFeed!.head(), head);
+    } finally {
+      await pruning.close();
+      await store.close();
+    }
+  });
 
   it('leaves out faces another model embedded', () =>
     withFollower(async (a, index) => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pg from 'pg';
+import { ADVISORY_LOCK } from '../src/store/postgres/locks.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import type { GroupRecord, SequencedChange, Store } from '../src/store/store.js';
 import {
@@ -7,6 +9,7 @@ import {
   freshSchema,
   openTestPostgresStore,
   SKIP_WITHOUT_POSTGRES,
+  testDatabaseUrl,
 } from './helpers/postgres.js';
 import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
@@ -40,7 +43,7 @@ const group = (groupId: string, groupName = `name of ${groupId}`): GroupRecord =
 });
 
 async function allChanges(store: Store, after = 0): Promise<SequencedChange[]> {
-  return store.changeFeed!.read(after, 1000);
+  return (await store.changeFeed!.read(after, 1000)).changes;
 }
 
 function postgresSpecifics(): void {
@@ -129,6 +132,36 @@ function postgresSpecifics(): void {
         const sequences = changes.map((entry) => entry.sequence);
         assert.deepEqual(sequences, [...sequences].sort((x, y) => x - y));
         assert.equal(await a.changeFeed!.head(), sequences.at(-1));
+      }));
+
+    it('prunes changes older than the retention, keeps the latest, tells a reader behind the cut, one pruner at a time', () =>
+      withReplicas(async (a, b) => {
+        for (let i = 0; i < 4; i++) await a.registerFace(sampleImage(), sampleFace());
+        const head = await a.changeFeed!.head();
+        const all = await allChanges(b);
+        assert.equal(all.length, 4);
+        assert.equal(await b.changeFeed!.prune(60_000), 0); // all younger than a minute
+
+        // Another replica pruning now: this one skips its turn.
+        const holder = new pg.Client({ connectionString: testDatabaseUrl });
+        await holder.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.changePruning]);
+          assert.equal(await b.changeFeed!.prune(0), undefined);
+          await holder.query('ROLLBACK');
+        } finally {
+          await holder.end();
+        }
+
+        assert.equal(await b.changeFeed!.prune(0), 3);
+        assert.equal(await a.changeFeed!.head(), head, 'the latest change stays, so the head never goes back');
+        assert.deepEqual(await allChanges(a), [all.at(-1)]);
+        // A reader that had applied the change before the last one lost nothing; one further behind did.
+        assert.equal((await a.changeFeed!.read(all.at(-2)!.sequence, 10)).missed, false);
+        assert.equal((await a.changeFeed!.read(all.at(-3)!.sequence, 10)).missed, true);
+        assert.equal((await a.changeFeed!.read(0, 10)).missed, true);
+        assert.deepEqual(await a.changeFeed!.read(head, 10), { changes: [], missed: false });
       }));
 
     it('gives the current vector and groups of changed faces; deleted ones are absent', () =>

@@ -6,6 +6,10 @@
  * that sequence and applies them through the library's write queue, so they interleave with this
  * replica's own writes in commit order. A face change re-reads the face's current vector and groups,
  * so replaying a change (our own writes come back too) is harmless.
+ *
+ * The log is pruned (prune-changes.ts). A follower that fell behind past the pruned point (a replica paused
+ * or cut off for longer than the retention) cannot replay what it missed: it reloads the whole index from
+ * the store instead, as at start-up, and follows on from there.
  */
 import { isSearchable, type IndexModel } from '../index/load-index.js';
 import type { ChangeFeed, SequencedChange } from '../store/store.js';
@@ -82,12 +86,34 @@ export class ChangeFollower {
   private async drain(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
     for (;;) {
-      const batch = await this.options.feed.read(this.applied, batchSize);
-      if (batch.length === 0) return;
-      await this.options.context.writes.run(() => this.apply(batch));
-      this.applied = batch.at(-1)!.sequence;
-      if (batch.length < batchSize) return;
+      const { changes, missed } = await this.options.feed.read(this.applied, batchSize);
+      if (missed) {
+        await this.reload();
+        continue;
+      }
+      if (changes.length === 0) return;
+      await this.options.context.writes.run(() => this.apply(changes));
+      this.applied = changes.at(-1)!.sequence;
+      if (changes.length < batchSize) return;
     }
+  }
+
+  /** The index rebuilt from the store, as at start-up: the head first, then every searchable vector. */
+  private async reload(): Promise<void> {
+    const { feed, model, context } = this.options;
+    (this.options.warn ?? console.warn)(
+      `visage: changes after sequence ${this.applied} were pruned before this replica applied them: reloading the search index`,
+    );
+    await context.writes.run(async () => {
+      const head = await feed.head();
+      // Refilled in place (the index cannot be swapped under the services holding it, and a second copy
+      // would double its memory): until the load ends, searches here see only the faces loaded so far.
+      context.index.clear();
+      for await (const vector of context.store.streamVectors(model.modelId)) {
+        if (isSearchable(vector, model)) context.index.add(vector.faceToken, vector.embedding, vector.groupIds);
+      }
+      this.applied = head;
+    });
   }
 
   private async apply(batch: readonly SequencedChange[]): Promise<void> {

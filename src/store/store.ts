@@ -312,11 +312,27 @@ export interface SequencedChange {
   change: StoreChange;
 }
 
+export interface ChangeBatch {
+  /** Up to the limit asked for, in commit order. */
+  changes: SequencedChange[];
+  /**
+   * Changes after the sequence asked for may have been pruned before they were read: the reader cannot
+   * catch up change by change and must reload its index from the store (reading `head()` first).
+   */
+  missed: boolean;
+}
+
 export interface ChangeFeed {
   /** Sequence of the latest committed change (0 when none): read it before loading the index, then follow. */
   head(): Promise<number>;
   /** Up to `limit` changes after `after`, in commit order. */
-  read(after: number, limit: number): Promise<SequencedChange[]>;
+  read(after: number, limit: number): Promise<ChangeBatch>;
+  /**
+   * Deletes the changes older than `retainMs` (by the database's clock), always keeping the latest one so
+   * `head()` never goes back. Runs in one replica at a time: undefined when another one is pruning now;
+   * otherwise the number of changes deleted.
+   */
+  prune(retainMs: number): Promise<number | undefined>;
   /** The stored vectors of these faces as they are now; deleted faces are absent. */
   vectorsOf(faceTokens: readonly string[]): Promise<StoredVector[]>;
   /**

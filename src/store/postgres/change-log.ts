@@ -3,10 +3,13 @@
  * search index, then NOTIFYs; PostgreSQL delivers the notification at commit. A follower reads the
  * rows after the last sequence it applied, so a notification lost while it was disconnected costs
  * nothing: it reads from its sequence when it reconnects.
+ *
+ * Old rows are pruned (a prefix of the log, always short of the latest row). A reader whose sequence falls
+ * before the oldest row left may have lost changes to pruning; `read` says so, and the reader reloads.
  */
 import pg from 'pg';
-import type { ChangeFeed, SequencedChange, StoreChange, StoredVector } from '../store.js';
-import { clientConfig, type PostgresConnection } from './database.js';
+import type { ChangeBatch, ChangeFeed, StoreChange, StoredVector } from '../store.js';
+import { clientConfig, inTransaction, type PostgresConnection } from './database.js';
 import { ADVISORY_LOCK } from './locks.js';
 import { selectVectors, toStoredVector, type VectorSql } from './vectors.js';
 
@@ -62,12 +65,38 @@ export class PostgresChangeFeed implements ChangeFeed {
     return rows[0]!.head;
   }
 
-  async read(after: number, limit: number): Promise<SequencedChange[]> {
+  async read(after: number, limit: number): Promise<ChangeBatch> {
     const { rows } = await this.pool.query<ChangeSql>(
       'SELECT seq, kind, subject FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2',
       [after, limit],
     );
-    return rows.map((row) => ({ sequence: row.seq, change: toChange(row) }));
+    // Read after the rows: pruning only raises the oldest sequence, so an oldest row at most one past
+    // `after` now means no row after `after` had been pruned when they were read. (A sequence number a
+    // rolled-back transaction used can leave a gap there; the reader then reloads once for nothing.)
+    const oldest = await this.pool.query<{ oldest: number | null }>('SELECT min(seq) AS oldest FROM changes');
+    const oldestSeq = oldest.rows[0]!.oldest;
+    return {
+      changes: rows.map((row) => ({ sequence: row.seq, change: toChange(row) })),
+      missed: oldestSeq !== null && oldestSeq > after + 1,
+    };
+  }
+
+  async prune(retainMs: number): Promise<number | undefined> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        ADVISORY_LOCK.changePruning,
+      ]);
+      if (!rows[0]!.locked) return undefined;
+      // The first row young enough bounds the cut (found through the primary key, not a scan of created_at);
+      // when none is, everything but the latest row goes.
+      const { rowCount } = await client.query(
+        `DELETE FROM changes WHERE seq < coalesce(
+           (SELECT seq FROM changes WHERE created_at >= now() - make_interval(secs => $1) ORDER BY seq LIMIT 1),
+           (SELECT max(seq) FROM changes))`,
+        [retainMs / 1000],
+      );
+      return rowCount ?? 0;
+    });
   }
 
   async vectorsOf(faceTokens: readonly string[]): Promise<StoredVector[]> {

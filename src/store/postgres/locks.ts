@@ -9,4 +9,6 @@ export const ADVISORY_LOCK = {
   groups: 1_986_622_302,
   /** Transaction lock taken last, just before appending to `changes`: makes seq order commit order. */
   changeLog: 1_986_622_303,
+  /** Transaction lock while pruning old changes: one replica prunes, the others skip their turn. */
+  changePruning: 1_986_622_304,
 } as const;
