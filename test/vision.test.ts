@@ -9,10 +9,13 @@ import { VisageError } from '../src/errors.js';
 import { loadScoreScale } from '../src/recognition/calibration.js';
 import { similarity } from '../src/vision/align.js';
 import { decodeImage } from '../src/vision/decode.js';
+import { FaceDetector, type Detection } from '../src/vision/detect.js';
 import { cosine } from '../src/vision/embed.js';
+import { prominence } from '../src/vision/geometry.js';
+import { loadModel } from '../src/vision/onnx.js';
 import { createFaceAnalyzer } from '../src/vision/pool.js';
 import type { FaceAnalyzer } from '../src/vision/types.js';
-import { encodeBmp24, samplePhoto } from './helpers/images.js';
+import { encodeBmp24, samplePhoto, type SampleNumber } from './helpers/images.js';
 
 async function rejectsImage(promise: Promise<unknown>, reason: string): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -71,6 +74,47 @@ describe('alignment geometry', () => {
     const to = from.map(([x, y]) => [a * x - b * y + tx, b * x + a * y + ty] as [number, number]);
     const m = similarity(from, to);
     for (const [i, expected] of [a, -b, tx, b, a, ty].entries()) assert.ok(Math.abs(m[i]! - expected) < 1e-9);
+  });
+});
+
+describe('detection of the main face only', () => {
+  let runs = 0;
+  let detector: FaceDetector;
+  before(async () => {
+    detector = new FaceDetector(await loadModel('models', 'fr_detect.onnx', () => runs++));
+  });
+
+  async function both(bytes: Uint8Array): Promise<{ full: Detection | undefined; main: Detection[]; fullRuns: number; mainRuns: number }> {
+    const { raster } = await decodeImage(bytes);
+    runs = 0;
+    const full = (await detector.detect(raster)).sort((a, b) => prominence(b, raster) - prominence(a, raster))[0];
+    const fullRuns = runs;
+    runs = 0;
+    const main = await detector.detect(raster, { mainFaceOnly: true });
+    return { full, main, fullRuns, mainRuns: runs };
+  }
+
+  it('gives the main face of the full pass, box and score, with fewer network runs on the demo photos', async () => {
+    for (const sample of [1, 2, 3, 4, 5, 6] as SampleNumber[]) {
+      const { full, main, fullRuns, mainRuns } = await both(samplePhoto(sample));
+      assert.ok(full, `sample${sample}`);
+      assert.deepEqual(main, [full], `sample${sample}`);
+      assert.ok(mainRuns < fullRuns, `sample${sample}: ${mainRuns} runs against ${fullRuns}`);
+    }
+  });
+
+  it('runs every tile when the main face is small enough for a face only tiles see to outrank it', async () => {
+    // The demo photo at 1/3 in a corner of a 1920×1080 canvas: faces of ~70 px, 12 px on the whole-pass input.
+    const small = await sharp(samplePhoto(6)).resize(640).toBuffer();
+    const canvas = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#777' } })
+      .composite([{ input: small, left: 60, top: 40 }])
+      .jpeg()
+      .toBuffer();
+    const { full, main, mainRuns } = await both(canvas);
+    assert.ok(full);
+    assert.deepEqual(main, [full]);
+    // The whole pass and all 12 tiles (4 × 3 windows over the 853×480 tile level), plus any second looks.
+    assert.ok(mainRuns >= 13, `${mainRuns} runs`);
   });
 });
 

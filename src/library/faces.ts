@@ -28,7 +28,7 @@ export class FaceService implements FaceLibrary {
 
   async register(input: RegisterFaceInput): Promise<RegisteredFace> {
     const imageId = imageIdFor(input.imageMd5, input.image);
-    // api.md 1.1: one face is registered, the main one (the largest; see vision/pipeline.ts prominence).
+    // api.md 1.1: one face is registered, the main one (the largest; see vision/geometry.ts prominence).
     const analysis = await this.analyzer.analyze(input.image, { crops: true, maxFaces: 1 });
     const face = analysis.faces[0];
     if (!face) throw new VisageError('FACE_NOT_FOUND');

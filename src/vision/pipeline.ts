@@ -7,7 +7,7 @@ import { decodeImage, encodeJpeg } from './decode.js';
 import { FaceDetector, type Detection } from './detect.js';
 import { alignFace } from './align.js';
 import { Embedder, EMBEDDING_SIZE } from './embed.js';
-import { squareAround } from './geometry.js';
+import { prominence, squareAround } from './geometry.js';
 import { LandmarkModel } from './landmarks.js';
 import { LivenessModel } from './liveness.js';
 import { loadModel, type InferenceObserver } from './onnx.js';
@@ -53,7 +53,7 @@ export class FacePipeline {
 
   async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const { format, raster } = await decodeImage(bytes);
-    const detections = (await this.detector.detect(raster)).sort((a, b) => prominence(b, raster) - prominence(a, raster));
+    const detections = (await this.detector.detect(raster, { mainFaceOnly: options.maxFaces === 1 })).sort((a, b) => prominence(b, raster) - prominence(a, raster));
     const faces: AnalyzedFace[] = [];
     for (const detection of detections.slice(0, options.maxFaces ?? detections.length)) {
       faces.push(await this.analyzeFace(raster, detection, options));
@@ -79,25 +79,6 @@ export class FacePipeline {
     if (options.crops) face.crop = await faceCrop(image, detection);
     return face;
   }
-}
-
-function boxArea(d: Detection): number {
-  return (d.x2 - d.x1) * (d.y2 - d.y1);
-}
-
-/**
- * How much a face is "the subject" of the photo, which registration, compare and search all use (one rule, so
- * an image searched for finds the face it enrolled): the face's area, weighted down with its centre's distance
- * from the image centre (× 1 at the centre … × 0.5 at a corner). A face twice as large as another wins wherever
- * it is — api.md's "largest face" — and between faces of nearly the same size, where area alone is decided by
- * box jitter, the central one wins. Measured on LFW View 1, where the subject is centred: DevTest errors
- * 11 → 7 against area alone (a full-strength weight, × 0 at the corner, gave the same).
- */
-export function prominence(d: Detection, image: { width: number; height: number }): number {
-  const dx = (d.x1 + d.x2) / 2 - image.width / 2;
-  const dy = (d.y1 + d.y2) / 2 - image.height / 2;
-  const offCentre = Math.hypot(dx, dy) / Math.hypot(image.width / 2, image.height / 2);
-  return boxArea(d) * (1 - 0.5 * offCentre);
 }
 
 /** The face with some context, square, at most CROP_MAX px: what the API returns as a face image. */

@@ -50,7 +50,7 @@ export interface AnalyzedImage {
   format: ImageFormat;
   width: number;
   height: number;
-  /** Main face first: the largest, the more central of two of nearly the same size (pipeline.ts `prominence`). */
+  /** Main face first: the largest, the more central of two of nearly the same size (geometry.ts `prominence`). */
   faces: AnalyzedFace[];
 }
 
@@ -59,7 +59,7 @@ export interface AnalyzeOptions {
   liveness?: boolean;
   /** Encode a JPEG crop of each face. */
   crops?: boolean;
-  /** Analyse at most this many faces, main face first; detection still sees all. */
+  /** Analyse at most this many faces, main face first. With 1, detection skips tiles that cannot change the main face. */
   maxFaces?: number;
 }
 
