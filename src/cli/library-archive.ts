@@ -4,9 +4,12 @@
  *
  *   visage-library.json           {"format": "visage-library", "version": 1, "createdAt": ISO time}
  *   groups.json                   every group: [{groupId, groupName, groupType, groupScore}], `default` first
- *   images/<n>/image.json         n = 1, 2, … (8 digits): {imageId, description, format, faces: [{id, faceToken,
- *                                 name, gender, rect, modelId, groupIds, embedding}]}; embedding = base64 of
- *                                 the float32 values, little-endian
+ *   images/<n>/image.json         n = 1, 2, … (8 digits): {imageId, description, format, sha256, faces: [{id,
+ *                                 faceToken, name, gender, rect, modelId, groupIds, embedding, cropSha256}]};
+ *                                 embedding = base64 of the float32 values, little-endian; sha256 and cropSha256
+ *                                 = hex SHA-256 of the original and of the crop (tar checks only its headers,
+ *                                 so a damaged byte inside an entry is found by these; optional when reading,
+ *                                 archives written before them have none)
  *   images/<n>/original.<format>  the image as uploaded
  *   images/<n>/face-<k>.jpg       the crop of faces[k], k = 0, 1, …
  *   end.json                      {"images": count, "faces": count}: a missing one means a truncated archive
@@ -14,6 +17,7 @@
  * Everything the store holds is there (faceless images too: their imageId stays taken), so a restore needs
  * no re-enrolment and reproduces identical embeddings, hence identical scores.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -54,6 +58,7 @@ const headerJson = z.object({ format: z.literal(ARCHIVE_FORMAT), version: z.lite
 const groupsJson = z.array(
   z.object({ groupId: z.string().min(1), groupName: z.string(), groupType: z.string(), groupScore: z.number().int().min(0).max(100) }),
 );
+const sha256Json = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256');
 const faceJson = z.object({
   id: z.number().int().positive(),
   faceToken: z.string().min(1),
@@ -63,11 +68,13 @@ const faceJson = z.object({
   modelId: z.string().min(1),
   groupIds: z.array(z.string()),
   embedding: z.string().base64(),
+  cropSha256: sha256Json.optional(),
 });
 const imageJson = z.object({
   imageId: z.string().min(1),
   description: z.string(),
   format: z.enum(['jpeg', 'png', 'bmp', 'webp']),
+  sha256: sha256Json.optional(),
   faces: z.array(faceJson),
 });
 const countsJson = z.object({ images: z.number().int().min(0), faces: z.number().int().min(0) });
@@ -85,6 +92,8 @@ function decodeEmbedding(base64: string): Float32Array {
   for (let index = 0; index < embedding.length; index++) embedding[index] = bytes.readFloatLE(index * 4);
   return embedding;
 }
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 const isGzipName = (file: string) => /\.(t?gz)$/i.test(file);
 const imageDir = (sequence: number) => `images/${String(sequence).padStart(8, '0')}`;
@@ -112,8 +121,13 @@ export class ArchiveWriter {
 
   async addImage(image: ArchivedImage): Promise<void> {
     const dir = imageDir(++this.counts.images);
-    const faces = image.faces.map(({ crop: _crop, embedding, ...face }) => ({ ...face, embedding: encodeEmbedding(embedding) }));
-    await this.entry(`${dir}/image.json`, json({ imageId: image.imageId, description: image.description, format: image.format, faces }));
+    const faces = image.faces.map(({ crop, embedding, ...face }) => ({
+      ...face,
+      embedding: encodeEmbedding(embedding),
+      cropSha256: sha256(crop),
+    }));
+    const { imageId, description, format, bytes } = image;
+    await this.entry(`${dir}/image.json`, json({ imageId, description, format, sha256: sha256(bytes), faces }));
     await this.entry(`${dir}/original.${image.format}`, image.bytes);
     for (const [index, face] of image.faces.entries()) await this.entry(`${dir}/face-${index}.jpg`, face.crop);
     this.counts.faces += image.faces.length;
@@ -201,10 +215,15 @@ export async function readArchive(file: string): Promise<ArchiveContents> {
       const dir = imageDir(++counts.images);
       if (entry.name !== `${dir}/image.json`) throw damaged(file, `expected ${dir}/image.json, found ${entry.name}`);
       const meta = parse(imageJson, entry.bytes, entry.name);
-      const bytes = await expect(`${dir}/original.${meta.format}`);
+      const checked = async (name: string, digest: string | undefined): Promise<Buffer> => {
+        const bytes = await expect(name);
+        if (digest !== undefined && sha256(bytes) !== digest) throw damaged(file, `${name} does not match its SHA-256 in ${entry.name}`);
+        return bytes;
+      };
+      const bytes = await checked(`${dir}/original.${meta.format}`, meta.sha256);
       const faces: ArchivedFace[] = [];
-      for (const [index, face] of meta.faces.entries()) {
-        faces.push({ ...face, embedding: decodeEmbedding(face.embedding), crop: await expect(`${dir}/face-${index}.jpg`) });
+      for (const [index, { cropSha256, ...face }] of meta.faces.entries()) {
+        faces.push({ ...face, embedding: decodeEmbedding(face.embedding), crop: await checked(`${dir}/face-${index}.jpg`, cropSha256) });
       }
       counts.faces += faces.length;
       yield { imageId: meta.imageId, description: meta.description, format: meta.format as ImageFormat, bytes, faces };
