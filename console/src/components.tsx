@@ -166,18 +166,35 @@ export function GroupPicker(props: { groups: Group[]; chosen: string[]; onChange
   );
 }
 
-/** Reads the group list when a view opens; `reload` after a change. */
-export function useGroups(): { groups: Group[]; error: unknown; reload: () => Promise<void> } {
-  const [groups, setGroups] = useState<Group[]>([]);
+/** A user action: `busy` while it runs; its failure kept in `error` (for an ErrorNote) until an attempt succeeds. */
+export function useAction(): { error: unknown; busy: boolean; run: (work: () => Promise<void>) => Promise<void> } {
   const [error, setError] = useState<unknown>(null);
-  const reload = async () => {
+  const [busy, setBusy] = useState(false);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
     try {
-      setGroups(await api.groups());
+      await work();
       setError(null);
     } catch (failure) {
       setError(failure);
+    } finally {
+      setBusy(false);
     }
   };
+  return { error, busy, run };
+}
+
+/** A form's submit handler: the page stays, `action` runs. */
+export const onSubmitRun = (action: () => Promise<void>) => (event: Event) => {
+  event.preventDefault();
+  void action();
+};
+
+/** Reads the group list when a view opens; `reload` after a change. */
+export function useGroups(): { groups: Group[]; error: unknown; reload: () => Promise<void> } {
+  const [groups, setGroups] = useState<Group[]>([]);
+  const { error, run } = useAction();
+  const reload = () => run(async () => setGroups(await api.groups()));
   useEffect(() => void reload(), []);
   return { groups, error, reload };
 }

@@ -1,7 +1,7 @@
 /** Section 2: the group list, creating a group, editing its threshold, deleting it in one of api.md's four modes. */
 import { useState } from 'preact/hooks';
 import { api, type DeleteMode, type Group } from '../api.js';
-import { ErrorNote, useGroups } from '../components.js';
+import { ErrorNote, onSubmitRun, useAction, useGroups } from '../components.js';
 
 /** api.md 2.3 in plain words. "Other group" includes `default`, where every new face starts. */
 export const DELETE_MODES: Array<{ mode: DeleteMode; title: string; text: string; keepsGroup: boolean }> = [
@@ -34,19 +34,12 @@ export const DELETE_MODES: Array<{ mode: DeleteMode; title: string; text: string
 function DeleteDialog(props: { group: Group; onDone: () => void; onCancel: () => void }) {
   const isDefault = props.group.groupId === 'default';
   const [mode, setMode] = useState<DeleteMode>(isDefault ? 3 : 1);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    setBusy(true);
-    try {
+  const { error, busy, run } = useAction();
+  const submit = () =>
+    run(async () => {
       await api.deleteGroup(props.group.groupId, mode);
       props.onDone();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <div class="dialog-backdrop" onClick={props.onCancel}>
       <div class="dialog" role="dialog" aria-label={`Delete group ${props.group.groupId}`} onClick={(event) => event.stopPropagation()}>
@@ -94,25 +87,15 @@ function DeleteDialog(props: { group: Group; onDone: () => void; onCancel: () =>
 
 function ThresholdEditor(props: { group: Group; onSaved: () => void }) {
   const [value, setValue] = useState(String(props.group.groupScore));
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useAction();
   const changed = Number(value) !== props.group.groupScore;
-  const save = async () => {
-    try {
+  const save = () =>
+    run(async () => {
       await api.updateGroup(props.group.groupId, { groupScore: Number(value) });
-      setError(null);
       props.onSaved();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
+    });
   return (
-    <form
-      class="threshold"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void save();
-      }}
-    >
+    <form class="threshold" onSubmit={onSubmitRun(save)}>
       <input type="number" min={0} max={100} step={1} value={value} aria-label="threshold" onInput={(event) => setValue(event.currentTarget.value)} />
       {changed && <button type="submit">Save</button>}
       {error !== null && <ErrorNote error={error} />}
@@ -125,27 +108,17 @@ function CreateGroup(props: { onCreated: () => void }) {
   const [groupName, setGroupName] = useState('');
   const [groupType, setGroupType] = useState('');
   const [groupScore, setGroupScore] = useState('80');
-  const [error, setError] = useState<unknown>(null);
-  const submit = async () => {
-    try {
+  const { error, run } = useAction();
+  const submit = () =>
+    run(async () => {
       await api.createGroup({ groupId, groupName, groupType, groupScore: Number(groupScore) });
       setGroupId('');
       setGroupName('');
       setGroupType('');
-      setError(null);
       props.onCreated();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
+    });
   return (
-    <form
-      class="card create-group"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
-    >
+    <form class="card create-group" onSubmit={onSubmitRun(submit)}>
       <h3>New group</h3>
       <div class="row">
         <label>

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, type BindingResult, type DetectedFace, type Registered } from '../api.js';
-import { DropZone, ErrorNote, GroupPicker, Measures, PhotoWithBoxes, useGroups, type FaceBox } from '../components.js';
+import { DropZone, ErrorNote, GroupPicker, Measures, onSubmitRun, PhotoWithBoxes, useGroups, type FaceBox } from '../components.js';
 import type { Photo } from '../images.js';
 
 type Outcome = { registered: Registered; binding: BindingResult | null } | { error: unknown };
@@ -79,13 +79,7 @@ export function RegisterView() {
         {detectError !== null && <ErrorNote error={detectError} />}
       </div>
       <div>
-        <form
-          class="card"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void register();
-          }}
-        >
+        <form class="card" onSubmit={onSubmitRun(register)}>
           <h3>Register a face</h3>
           <label>
             Name
