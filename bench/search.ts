@@ -11,12 +11,16 @@
  * {"faces","p50_ms","p99_ms","recall_at_5","build_s","rss_mb","startup_s", …}; the `_cpu` figures are CPU time
  * of the process, which other sessions' load on a shared machine inflates far less than wall time.
  * Options: --faces N (10000), --queries Q (200 timed; recall on the first --recall-queries, default 100),
- * --shortlist S (the index default), --keep DIR (reuse/keep the library there).
+ * --shortlist S (the index default), --threads T (scan threads, default 2; 0 scans on the event loop),
+ * --concurrency C (searches in flight in the burst the event-loop delay is measured under, default 8),
+ * --keep DIR (reuse/keep the library there).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { encodeCompact } from '../src/index/compact-codec.js';
 import { loadVectorIndex } from '../src/index/load-index.js';
 import { DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
 import { DEFAULT_GROUP_ID } from '../src/store/store.js';
@@ -32,6 +36,10 @@ const faces = option('faces', 10_000);
 const queryCount = option('queries', 200);
 const recallQueries = Math.min(queryCount, option('recall-queries', 100));
 const shortlist = option('shortlist', DEFAULT_SHORTLIST);
+/** Scan threads (0: the scan runs on the event loop). */
+const scanThreads = option('threads', 2);
+/** Searches in flight at once in the burst that event-loop delay is measured under. */
+const burstConcurrency = option('concurrency', 8);
 const keepAt = process.argv.indexOf('--keep');
 const keptDir = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
 
@@ -80,15 +88,16 @@ async function build(dataDir: string): Promise<number> {
      VALUES (?, ?, ?, '', 0, 0, 112, 112, ?, ?, ?)`,
   );
   const insertBinding = db.prepare('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)');
+  // As registerFace writes it: the compact vector beside the embedding (migration 7).
+  const insertCompact = db.prepare('INSERT INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)');
   const insertBatch = db.transaction((from: number, to: number) => {
     for (let n = from; n < to; n++) {
       const identity = n % identities;
       const embedding = sampleOf(identity);
       const imagePk = insertImage.run(`syn${n}`, `synthetic ${n}`, 'jpeg', original).lastInsertRowid;
-      const faceId = insertFace.run(
-        `syntheticface${String(n).padStart(10, '0')}`, imagePk, `identity ${identity}`, MODEL_ID,
-        Buffer.from(embedding.buffer), crop,
-      ).lastInsertRowid;
+      const faceToken = `syntheticface${String(n).padStart(10, '0')}`;
+      const faceId = insertFace.run(faceToken, imagePk, `identity ${identity}`, MODEL_ID, Buffer.from(embedding.buffer), crop).lastInsertRowid;
+      insertCompact.run(faceId, faceToken, MODEL_ID, encodeCompact(embedding));
       insertBinding.run(faceId, groupPk.get(DEFAULT_GROUP_ID)!);
       for (let g = random() < 0.5 ? 1 : 2; g > 0; g--) insertBinding.run(faceId, groupPk.get(pick(GROUPS))!);
     }
@@ -144,7 +153,7 @@ try {
   const startedUp = performance.now();
   const startupCpu = process.cpuUsage();
   const store = await openSqliteStore({ dataDir });
-  const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist });
+  const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist, scanThreads });
   const startupSeconds = (performance.now() - startedUp) / 1000;
   const { user, system } = process.cpuUsage(startupCpu);
   const startupCpuSeconds = (user + system) / 1e6;
@@ -172,6 +181,24 @@ try {
     (q % 2 === 0 ? timesByKind.whole : timesByKind.filtered).push(ms);
     found.push(hits.map((hit) => hit.faceToken));
   }
+  // A burst: `burstConcurrency` searches in flight at once, the queries once more, each arriving through the
+  // event loop as a request would; its delay is what every other request waits meanwhile.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const burstStarted = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: burstConcurrency }, async () => {
+      while (next < queries.length) {
+        const query = queries[next++]!;
+        await new Promise((resolve) => setImmediate(resolve));
+        await index.search(query.vector, { groups: query.groups, limit: 5 });
+      }
+    }),
+  );
+  const burstSeconds = (performance.now() - burstStarted) / 1000;
+  loopDelay.disable();
+  await index.close();
   await store.close();
 
   const exactStarted = performance.now();
@@ -203,7 +230,12 @@ try {
       load_average: Number(loadavg()[0]!.toFixed(1)),
       p50_whole_library_ms: percentile(timesByKind.whole, 0.5),
       p50_filtered_ms: percentile(timesByKind.filtered, 0.5),
+      burst_searches_per_s: Number((queries.length / burstSeconds).toFixed(1)),
+      event_loop_delay_p99_ms: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+      event_loop_delay_max_ms: Number((loopDelay.max / 1e6).toFixed(1)),
+      event_loop_delay_samples: loopDelay.count,
       shortlist,
+      scan_threads: scanThreads,
       queries: queryCount,
     }),
   );

@@ -10,9 +10,10 @@ const target = new URL('../src/index/kernels.wasm', import.meta.url);
 
 export async function assembleKernels() {
   const wabt = await wabtInit();
-  const module = wabt.parseWat('kernels.wat', readFileSync(source, 'utf8'), { simd: true });
+  const features = { simd: true, threads: true };
+  const module = wabt.parseWat('kernels.wat', readFileSync(source, 'utf8'), features);
   try {
-    module.validate();
+    module.validate(features);
     return Buffer.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();

@@ -57,6 +57,7 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     // A shared store: note where the change log stands before loading, follow it from there after.
     const loadedAt = await store.changeFeed?.head();
     const { index, loaded, skippedOtherModel } = await loadVectorIndex(store, analyzer);
+    cleanups.push(() => index.close());
     const scale = loadScoreScale();
     const { faces, groups, context } = createLibrary({
       store,

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { encodeCompact } from '../src/index/compact-codec.js';
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
 import { AtRestCipher, AtRestKeyError } from '../src/store/at-rest-cipher.js';
 import { openConfiguredStore } from '../src/store/open-store.js';
 import { blobFiles, filesContaining } from './helpers/data-dir.js';
-import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
+import { assertCompactAgrees, sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'visage-store-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -165,7 +166,7 @@ describe('SQLite store specifics', () => {
       const store = await openWith(dataDir, cipherA);
       try {
         await store.registerFace(image, face);
-        for (const plaintext of [image.bytes, face.crop, new Uint8Array(face.embedding.buffer)]) {
+        for (const plaintext of [image.bytes, face.crop, new Uint8Array(face.embedding.buffer), encodeCompact(face.embedding)]) {
           assert.deepEqual(filesContaining(dataDir, Buffer.from(plaintext)), []);
         }
         assert.deepEqual((await store.getImage(image.imageId))?.bytes, image.bytes);
@@ -178,6 +179,7 @@ describe('SQLite store specifics', () => {
         const vectors = [];
         for await (const vector of reopened.streamVectors()) vectors.push(vector.embedding);
         assert.deepEqual(vectors, [face.embedding]);
+        await assertCompactAgrees(reopened, face.modelId);
       } finally {
         await reopened.close();
       }
@@ -220,6 +222,24 @@ describe('SQLite store specifics', () => {
       } finally {
         await store.close();
       }
+    });
+  });
+
+  it('gives faces registered before migration 7 their compact vectors at the next open', async () => {
+    const dataDir = freshDir();
+    const faces = [sampleFace(), sampleFace()];
+    await withSqlite(dataDir, async (store) => {
+      for (const face of faces) await store.registerFace(sampleImage(), face);
+    });
+    // As a library written before migration 7 looks once migrated: no compact vectors, the backfill pending.
+    const db = new Database(join(dataDir, 'visage.db'));
+    db.exec(`DELETE FROM compact_vectors; INSERT INTO store_settings (name, value) VALUES ('compact vectors pending', x'')`);
+    db.close();
+    await withSqlite(dataDir, async (store) => {
+      await assertCompactAgrees(store, faces[0]!.modelId);
+      let streamed = 0;
+      for await (const batch of store.streamCompactVectors(faces[0]!.modelId)) streamed += batch.faceTokens.length;
+      assert.equal(streamed, 2);
     });
   });
 

@@ -51,7 +51,11 @@ function indexOver(dimension: number, vectors: Map<string, Float32Array>, option
 }
 
 describe('VectorIndex', () => {
-  it('matches brute force through adds, removals, regrouping and group drops', async () => {
+  const scanModes = [
+    ['on the calling thread', {}],
+    ['in two scan threads', { parallelFrom: 1, scanThreads: 2 }],
+  ] as const;
+  for (const [where, scanning] of scanModes) it(`matches brute force through adds, removals, regrouping and group drops, scanning ${where}`, async () => {
     const random = seededRandom(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     // 70 groups: membership needs three 32-bit words per face.
@@ -65,7 +69,7 @@ describe('VectorIndex', () => {
 
     const entries = new Map<string, Entry>();
     const vectors = new Map<string, Float32Array>();
-    const index = indexOver(DIMENSION, vectors, { initialCapacity: 4 }); // tiny capacity: exercises growth
+    const index = indexOver(DIMENSION, vectors, { initialCapacity: 4, ...scanning }); // tiny capacity: exercises growth
     let nextToken = 0;
 
     const check = async () => {
@@ -109,6 +113,43 @@ describe('VectorIndex', () => {
       if (step % 50 === 0) await check();
     }
     await check();
+    await index.close();
+  });
+
+  it('answers for the faces left when removals overtake a scan in the threads', async () => {
+    const random = seededRandom(3);
+    const entries = new Map<string, Entry>();
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { parallelFrom: 1, scanThreads: 2, shortlist: 16 });
+    const add = (faceToken: string, embedding: Float32Array) => {
+      entries.set(faceToken, { embedding, groups: new Set(['default']) });
+      vectors.set(faceToken, embedding);
+      index.add(faceToken, embedding, ['default']);
+    };
+    for (let i = 0; i < 3000; i++) add(`r${i}`, randomUnitVector(random, DIMENSION));
+    // Ten tight clusters in the last slots: every removal below moves one of them into the hole.
+    const centres = Array.from({ length: 10 }, () => randomUnitVector(random, DIMENSION));
+    centres.forEach((centre, c) => {
+      for (let m = 0; m < 10; m++) {
+        const member = centre.map((x) => x + (random() - 0.5) * 0.05);
+        const norm = Math.hypot(...member);
+        add(`c${c}-${m}`, member.map((x) => x / norm));
+      }
+    });
+    await index.search(centres[0]!, { groups: ['default'], limit: 5 }); // the threads are up
+    for (let round = 0; round < centres.length; round++) {
+      const centre = centres[centres.length - 1 - round]!; // the cluster in the last slots, about to move
+      const searching = index.search(centre, { groups: ['default'], limit: 5 });
+      await Promise.resolve(); // the scan is now in the threads' hands:
+      for (const started = Date.now(); Date.now() - started < 30; ); // they finish it while this thread is busy
+      for (let i = round * 10; i < round * 10 + 10; i++) {
+        index.remove(`r${i}`);
+        entries.delete(`r${i}`);
+        vectors.delete(`r${i}`);
+      }
+      assertSameResults(await searching, bruteForce(entries, centre, ['default'], 5, -Infinity), entries);
+    }
+    await index.close();
   });
 
   it('finds an indexed vector as its own best match, with the exact stored cosine', async () => {

@@ -1,7 +1,8 @@
 ;; Scan kernels of the quantised index (WebAssembly SIMD). Source of kernels.wasm: `npm run build:kernels`.
-;; Every pointer is a byte offset into the one linear memory the index lays out (see compact-index.ts).
+;; Every pointer is a byte offset into the one linear memory the index lays out (see vector-index.ts).
 (module
-  (memory (export "memory") 1 65536)
+  ;; The memory is the index's, shared with the scan threads (scan-threads.ts) that run "hamming" on it.
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; Hamming distance of the 512-bit query code to every member face's code; a face in none of the searched
   ;; groups gets 0xFFFF. Fills hist[0..512] (u32, zeroed here) with the number of members at each distance.

@@ -1,6 +1,7 @@
 /** Builds the vector index from the store at start-up. */
 import type { Store, StoredVector } from '../store/store.js';
-import { VectorIndex } from './vector-index.js';
+import { recordLayout } from './compact-codec.js';
+import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 
 export interface IndexLoadResult {
   index: VectorIndex;
@@ -19,17 +20,25 @@ export interface IndexModel {
 export const isSearchable = (face: StoredVector, model: IndexModel): boolean =>
   face.modelId === model.modelId && face.embedding.length === model.embeddingSize;
 
-export async function loadVectorIndex(store: Store, model: IndexModel, tuning: { shortlist?: number } = {}): Promise<IndexLoadResult> {
+export async function loadVectorIndex(
+  store: Store,
+  model: IndexModel,
+  tuning: Pick<VectorIndexOptions, 'shortlist' | 'scanThreads' | 'parallelFrom'> = {},
+): Promise<IndexLoadResult> {
+  const { faces } = await store.modelCoverage(model.modelId);
   // The exact re-score reads the same model's vectors the index holds (current or staged).
   const exact = (faceTokens: readonly string[]) => store.getEmbeddings(faceTokens, model.modelId);
-  const index = new VectorIndex(model.embeddingSize, { exact, ...tuning });
+  // Sized for the library up front: no doubling (and copying) while a million faces load.
+  const index = new VectorIndex(model.embeddingSize, { exact, initialCapacity: Math.max(1024, faces), ...tuning });
+  const recordBytes = recordLayout(model.embeddingSize).bytes;
   let loaded = 0;
-  // Each face's embedding by this model: its current one, or one staged by a re-embedding run.
-  for await (const face of store.streamVectors(model.modelId)) {
-    if (!isSearchable(face, model)) continue;
-    index.add(face.faceToken, face.embedding, face.groupIds);
-    loaded += 1;
+  // Each face's embedding by this model (its current one, or one staged by a re-embedding run), compact.
+  for await (const batch of store.streamCompactVectors(model.modelId)) {
+    batch.records.forEach((record, k) => {
+      if (record.length !== recordBytes) return; // another embedding size: not searchable
+      index.addRecord(batch.faceTokens[k]!, record, batch.groupIds[k]!);
+      loaded += 1;
+    });
   }
-  const { faces } = await store.modelCoverage(model.modelId);
   return { index, loaded, skippedOtherModel: faces - loaded };
 }

@@ -1,11 +1,11 @@
 /**
  * The WebAssembly SIMD kernels of the compact index (source: kernels.wat, built into kernels.wasm by
- * `npm run build:kernels`). Each instance owns one linear memory; the index lays its arrays out in it.
+ * `npm run build:kernels`). They work in a shared linear memory the index lays its arrays out in; each
+ * thread that scans it has its own instance over the same memory.
  */
 import { readFileSync } from 'node:fs';
 
 export interface ScanKernels {
-  memory: WebAssembly.Memory;
   /** Distances (u16, 0xFFFF = not a member) of every slot's 512-bit code, and their histogram (513 × u32). */
   hamming(query: number, codes: number, member: number, words: number, mask: number, count: number, out: number, hist: number): void;
   /** Slots (u32) with distance ≤ threshold, at most `max`, in slot order; returns how many. */
@@ -19,12 +19,14 @@ export interface ScanKernels {
 const WASM_PAGE = 65536;
 let compiled: WebAssembly.Module | undefined;
 
-/** A fresh kernel instance whose memory holds at least `bytes`. */
-export function instantiateKernels(bytes: number): ScanKernels {
+/** A shared memory of at least `bytes` (fixed size: the index moves to a new one to grow). */
+export function sharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** A kernel instance working in `memory` (from sharedMemory). */
+export function instantiateKernels(memory: WebAssembly.Memory): ScanKernels {
   compiled ??= new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
-  const kernels = new WebAssembly.Instance(compiled).exports as unknown as ScanKernels;
-  const pages = Math.ceil(bytes / WASM_PAGE);
-  const current = kernels.memory.buffer.byteLength / WASM_PAGE;
-  if (pages > current) kernels.memory.grow(pages - current);
-  return kernels;
+  return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as ScanKernels;
 }

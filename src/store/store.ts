@@ -150,6 +150,14 @@ export interface StoredVector {
   groupIds: string[];
 }
 
+/** Faces in the compact form the index scans (src/index/compact-codec.ts), as start-up loads them. */
+export interface CompactVectorBatch {
+  faceTokens: string[];
+  /** Each face's compact record: sign code, int8 copy, scale. */
+  records: Uint8Array[];
+  groupIds: string[][];
+}
+
 /** One destructive operation, as the audit log keeps it. */
 export interface NewAuditEntry {
   /** When, as an ISO 8601 UTC timestamp. */
@@ -248,6 +256,12 @@ export interface Store {
    * without one are left out.
    */
   streamVectors(modelId?: string): AsyncIterable<StoredVector>;
+  /**
+   * The same faces as streamVectors(modelId), in batches, each as its compact record instead of its float32
+   * embedding: what start-up loads the index from. A store that persists the records beside the embeddings
+   * reads a fraction of the bytes; any order.
+   */
+  streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch>;
 
   // Model upgrade: faces are embedded again by a new model beside their current embedding ("staged"),
   // while search keeps using the current ones; one promotion then switches every face at once.

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExportedImage, GroupRecord, NewFace, NewImage, Store } from '../../src/store/store.js';
+import { encodeCompact } from '../../src/index/compact-codec.js';
 import { rejectsWith } from './errors.js';
 import { randomUnitVector, seededRandom } from './random-vectors.js';
 
@@ -66,6 +67,22 @@ async function withStore(factory: StoreFactory, test: (store: Store) => Promise<
   } finally {
     await store.close();
   }
+}
+
+/** The compact stream by a model holds exactly the encoded vectors (and groups) that streamVectors gives. */
+export async function assertCompactAgrees(store: Store, modelId: string): Promise<void> {
+  const expected = new Map<string, { record: Uint8Array; groupIds: string[] }>();
+  for await (const vector of store.streamVectors(modelId)) {
+    expected.set(vector.faceToken, { record: encodeCompact(vector.embedding), groupIds: [...vector.groupIds].sort() });
+  }
+  const compact = new Map<string, { record: Uint8Array; groupIds: string[] }>();
+  for await (const batch of store.streamCompactVectors(modelId)) {
+    batch.faceTokens.forEach((faceToken, k) => {
+      assert.equal(compact.has(faceToken), false, `${faceToken} streamed twice`);
+      compact.set(faceToken, { record: new Uint8Array(batch.records[k]!), groupIds: [...batch.groupIds[k]!].sort() });
+    });
+  }
+  assert.deepEqual(compact, expected);
 }
 
 export function storeConformance(name: string, factory: StoreFactory): void {
@@ -568,11 +585,13 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           streamed.set(vector.faceToken, { embedding: vector.embedding, groupIds: [...vector.groupIds].sort() });
         }
         assert.deepEqual(streamed, expected);
+        await assertCompactAgrees(store, MODEL_ID);
       }));
 
     describe('model upgrade', () => {
       const NEW_MODEL = 'test-model@2';
       const vectorsBy = async (store: Store, modelId?: string) => {
+        if (modelId !== undefined) await assertCompactAgrees(store, modelId);
         const vectors = new Map<string, { modelId: string; embedding: Float32Array }>();
         for await (const v of store.streamVectors(modelId)) vectors.set(v.faceToken, { modelId: v.modelId, embedding: v.embedding });
         return vectors;
@@ -632,6 +651,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           assert.deepEqual(await store.modelCoverage(NEW_MODEL), { faces: 3, covered: 3 });
           assert.deepEqual(await store.modelCoverage(MODEL_ID), { faces: 3, covered: 0 });
           assert.deepEqual(await vectorsBy(store, MODEL_ID), new Map()); // staged rows are gone
+          await assertCompactAgrees(store, NEW_MODEL); // the compact vectors followed the promotion
         }));
 
       it('forgets staged embeddings of deleted faces', () =>

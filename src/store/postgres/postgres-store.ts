@@ -11,12 +11,14 @@
 import type pg from 'pg';
 import { VisageError } from '../../errors.js';
 import type { ImageFormat } from '../../vision/types.js';
+import { compactBatches } from '../compact-batches.js';
 import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
 import type {
   ApiKeyRecord,
   AuditEntry,
   AuditPage,
   BindingChange,
+  CompactVectorBatch,
   ExportedFace,
   ExportedImage,
   FaceRecord,
@@ -610,6 +612,11 @@ class PostgresStore implements Store {
             [modelId, faceTokens],
           );
     return new Map(rows.map((row) => [row.face_token, bytesToEmbedding(row.embedding)]));
+  }
+
+  /** PostgreSQL keeps no compact records (yet): they are encoded from the streamed float32 vectors. */
+  streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
+    return compactBatches(this.streamVectors(modelId), this.streamBatchSize);
   }
 
   // ---- model upgrade ----

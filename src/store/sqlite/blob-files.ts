@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PLAINTEXT, type BytesCodec } from '../at-rest-cipher.js';
-import { existsSync } from 'node:fs';
 
 export type BlobKind = 'originals' | 'crops';
 export const BLOB_KINDS: readonly BlobKind[] = ['originals', 'crops'];
@@ -65,10 +64,6 @@ export class BlobFiles {
     }
   }
 
-  exists(kind: BlobKind, name: string): boolean {
-    return existsSync(this.path(kind, name));
-  }
-
   /** Best effort: a file that cannot be removed now is an orphan the next start-up sweep removes. */
   async remove(kind: BlobKind, names: readonly string[]): Promise<void> {
     for (const name of names) {
@@ -80,9 +75,8 @@ export class BlobFiles {
     }
   }
 
-  /** Removes every file of `kind` not in `referenced`, temp files included. Returns how many. */
-  async sweep(kind: BlobKind, referenced: ReadonlySet<string>): Promise<number> {
-    const { unreferenced } = await this.inventory(kind, referenced);
+  /** Removes the unreferenced paths an inventory found, temp files included. Returns how many. */
+  async sweep(unreferenced: readonly string[]): Promise<number> {
     for (const path of unreferenced) await rm(path, { force: true, recursive: true });
     return unreferenced.length;
   }

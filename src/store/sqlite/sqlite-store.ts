@@ -15,6 +15,7 @@ import type {
   AuditEntry,
   AuditPage,
   BindingChange,
+  CompactVectorBatch,
   ExportedFace,
   ExportedImage,
   FaceRecord,
@@ -37,6 +38,8 @@ import type {
   Store,
   StoredVector,
 } from '../store.js';
+import { encodeCompact } from '../../index/compact-codec.js';
+import { compactBatches } from '../compact-batches.js';
 import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
 import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, type GroupSql, type RectSql } from '../sql-rows.js';
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
@@ -98,6 +101,9 @@ interface VectorSql {
   embedding: Buffer;
 }
 
+/** Set by migration 7 until the faces registered before it have their compact vectors. */
+const COMPACT_PENDING = 'compact vectors pending';
+
 const databasePath = (dataDir: string) => join(dataDir, 'visage.db');
 
 /** The schema version of the database in `dataDir` without opening it for writing; undefined if there is none. */
@@ -127,6 +133,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     applyMigrations(db);
     verifyAtRestKey(db, options.cipher);
     const store = new SqliteStore(db, new BlobFiles(options.dataDir, options.cipher), options);
+    store.backfillCompactVectors();
     if (options.checkConsistency ?? true) await store.checkConsistency();
     return store;
   } catch (error) {
@@ -225,17 +232,8 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_ROW_COLUMNS}, f.rect_left, f.rect_top, f.rect_right, f.rect_bottom, f.model_id, f.crop_file, f.embedding
        FROM faces f JOIN images i ON i.pk = f.image_pk WHERE f.image_pk = ? ORDER BY f.id`,
     ),
-    insertFaceWithId: db.prepare<[number, string, number, string, string, number, number, number, number, string, Buffer, string]>(
-      `INSERT INTO faces (id, face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom,
-                          model_id, embedding, crop_file)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     vectorBatch: db.prepare<[number, number], VectorSql>(
       'SELECT id, face_token, model_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?',
-    ),
-    bindingsOfFaceRange: db.prepare<[number, number], { face_id: number; group_id: string }>(
-      `SELECT b.face_id, g.group_id FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
-       WHERE b.face_id BETWEEN ? AND ?`,
     ),
     embeddingByToken: db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM faces WHERE face_token = ?'),
     modelEmbeddingByToken: db.prepare<[string, string, string], { embedding: Buffer }>(
@@ -265,6 +263,28 @@ function prepareStatements(db: Database.Database) {
                                                       WHERE s.face_id = f.id AND s.model_id = ?)), 0) AS covered
        FROM faces f`,
     ),
+    upsertCompact: db.prepare<[number, string, string, Buffer]>(
+      'INSERT OR REPLACE INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)',
+    ),
+    compactBatch: db.prepare<[string, number, number], [number, string, Buffer]>(
+      'SELECT face_id, face_token, record FROM compact_vectors WHERE model_id = ? AND face_id > ? ORDER BY face_id LIMIT ?',
+    ).raw(),
+    // Faces with an embedding by the model staged: those stream as floats (encoded on the way), not from compact_vectors.
+    stagedFaceIds: db.prepare<[string], [number]>('SELECT face_id FROM staged_embeddings WHERE model_id = ?').raw(),
+    stagedVectorBatch: db.prepare<[string, number, number], VectorSql>(
+      `SELECT f.id, f.face_token, s.model_id, s.embedding
+       FROM staged_embeddings s JOIN faces f ON f.id = s.face_id
+       WHERE s.model_id = ? AND f.id > ? ORDER BY f.id LIMIT ?`,
+    ),
+    faceEmbeddingBatch: db.prepare<[number, number], VectorSql>(
+      'SELECT id, face_token, model_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    groupsByPk: db.prepare<[], [number, string]>('SELECT pk, group_id FROM face_groups').raw(),
+    bindingPksOfFaceRange: db.prepare<[number, number], [number, number]>(
+      'SELECT face_id, group_pk FROM bindings WHERE face_id BETWEEN ? AND ?',
+    ).raw(),
+    compactPending: db.prepare<[], { name: string }>(`SELECT name FROM store_settings WHERE name = '${COMPACT_PENDING}'`),
+    compactDone: db.prepare<[]>(`DELETE FROM store_settings WHERE name = '${COMPACT_PENDING}'`),
     promoteStaged: db.prepare<[string]>(
       `UPDATE faces SET model_id = s.model_id, embedding = s.embedding
        FROM staged_embeddings s WHERE s.face_id = faces.id AND s.model_id = ?`,
@@ -310,13 +330,20 @@ class SqliteStore implements Store {
     };
   }
 
-  async checkFiles(): Promise<FileCheck> {
+  private async inventories(): Promise<Record<BlobKind, { unreferenced: string[]; missing: string[] }>> {
     const referenced = this.referencedFiles();
+    return {
+      originals: await this.files.inventory('originals', referenced.originals),
+      crops: await this.files.inventory('crops', referenced.crops),
+    };
+  }
+
+  async checkFiles(): Promise<FileCheck> {
+    const inventories = await this.inventories();
     const check: FileCheck = { unreferencedFiles: 0, missingFiles: 0 };
     for (const kind of BLOB_KINDS) {
-      const { unreferenced, missing } = await this.files.inventory(kind, referenced[kind]);
-      check.unreferencedFiles += unreferenced.length;
-      check.missingFiles += missing.length;
+      check.unreferencedFiles += inventories[kind].unreferenced.length;
+      check.missingFiles += inventories[kind].missing.length;
     }
     return check;
   }
@@ -328,20 +355,27 @@ class SqliteStore implements Store {
    * interrupted, temp files) are deleted. Runs before the index is loaded, so the index never sees them.
    */
   async checkConsistency(): Promise<ConsistencyReport> {
-    const missingCrops = this.sql.allFaceFiles.all().filter((face) => !this.files.exists('crops', face.crop_file));
-    const missingOriginals = this.sql.allImageFiles.all().filter((image) => !this.files.exists('originals', image.file));
-    this.db
-      .transaction(() => {
-        for (const face of missingCrops) this.sql.deleteFace.run(face.id);
-        for (const image of missingOriginals) {
-          for (const face of this.sql.facesOfImage.all(image.pk)) this.sql.deleteFace.run(face.id);
-          this.sql.deleteImage.run(image.pk);
-        }
-      })
-      .immediate();
-    const referenced = this.referencedFiles();
+    // One directory listing per kind against the referenced names, not a stat per file: at a million faces
+    // the check costs a listing instead of two million stat calls before the index can load.
+    let inventories = await this.inventories();
+    const missingCrop = new Set(inventories.crops.missing);
+    const missingOriginal = new Set(inventories.originals.missing);
+    const missingCrops = missingCrop.size === 0 ? [] : this.sql.allFaceFiles.all().filter((face) => missingCrop.has(face.crop_file));
+    const missingOriginals = missingOriginal.size === 0 ? [] : this.sql.allImageFiles.all().filter((image) => missingOriginal.has(image.file));
+    if (missingCrops.length + missingOriginals.length > 0) {
+      this.db
+        .transaction(() => {
+          for (const face of missingCrops) this.sql.deleteFace.run(face.id);
+          for (const image of missingOriginals) {
+            for (const face of this.sql.facesOfImage.all(image.pk)) this.sql.deleteFace.run(face.id);
+            this.sql.deleteImage.run(image.pk);
+          }
+        })
+        .immediate();
+      inventories = await this.inventories(); // the crops of the faces just deleted are orphans now
+    }
     let orphanFiles = 0;
-    for (const kind of BLOB_KINDS) orphanFiles += await this.files.sweep(kind, referenced[kind]);
+    for (const kind of BLOB_KINDS) orphanFiles += await this.files.sweep(inventories[kind].unreferenced);
     const report = { orphanFiles, facesWithoutCrop: missingCrops.length, imagesWithoutOriginal: missingOriginals.length };
     if (Object.values(report).some((count) => count > 0)) {
       console.warn(`visage: start-up consistency check repaired ${JSON.stringify(report)}`);
@@ -406,12 +440,33 @@ class SqliteStore implements Store {
 
   private insertFace(id: number | null, face: NewFace, imagePk: number, cropFile: string): number {
     const { rect } = face;
-    return Number(
+    const faceId = Number(
       this.sql.insertFace.run(
         id, face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
         face.modelId, this.embeddingBlob(face.embedding), cropFile,
       ).lastInsertRowid,
     );
+    this.writeCompact(faceId, face.faceToken, face.modelId, face.embedding);
+    return faceId;
+  }
+
+  /** The face's compact vector, beside its embedding (same transaction, sealed alike). */
+  private writeCompact(faceId: number, faceToken: string, modelId: string, embedding: Float32Array): void {
+    this.sql.upsertCompact.run(faceId, faceToken, modelId, Buffer.from(this.codec.seal(encodeCompact(embedding))));
+  }
+
+  /** Migration 7: the compact vectors of faces registered before it, in batches, once. */
+  backfillCompactVectors(): void {
+    if (!this.sql.compactPending.get()) return;
+    for (let afterId = 0; ; ) {
+      const batch = this.sql.faceEmbeddingBatch.all(afterId, 1000);
+      this.db.transaction(() => {
+        for (const row of batch) this.writeCompact(row.id, row.face_token, row.model_id!, this.embeddingOf(row.embedding));
+      })();
+      if (batch.length < 1000) break;
+      afterId = batch.at(-1)!.id;
+    }
+    this.sql.compactDone.run();
   }
 
   async restoreImage(image: NewImage, faces: readonly RestoredFace[]): Promise<void> {
@@ -703,12 +758,8 @@ class SqliteStore implements Store {
             this.sql.insertImage.run(image.imageId, image.description, image.format, originalFile).lastInsertRowid,
           );
           faces.forEach((face, i) => {
-            const { rect } = face;
             // AUTOINCREMENT keeps its counter above explicit ids, so later registrations follow.
-            this.sql.insertFaceWithId.run(
-              face.id, face.faceToken, imagePk, face.name, face.gender, rect.left, rect.top, rect.right, rect.bottom,
-              face.modelId, this.embeddingBlob(face.embedding), cropFiles[i]!,
-            );
+            this.insertFace(face.id, face, imagePk, cropFiles[i]!);
             for (const groupId of face.groupIds) {
               const group = this.sql.groupById.get(groupId);
               if (!group) throw new Error(`group ${groupId} of an imported face does not exist`);
@@ -731,6 +782,7 @@ class SqliteStore implements Store {
   async *streamVectors(modelId?: string): AsyncIterable<StoredVector> {
     // Keyset batches with .all(): an open better-sqlite3 iterator would block every other statement.
     // Bindings come by a second query over the batch's id range (a per-face subquery costs 3× at 1 M faces).
+    const groupOfPk = new Map(this.sql.groupsByPk.all());
     let afterId = 0;
     for (;;) {
       const { batch, groupsOf } = this.db.transaction(() => {
@@ -738,15 +790,8 @@ class SqliteStore implements Store {
           modelId === undefined
             ? this.sql.vectorBatch.all(afterId, this.streamBatchSize)
             : this.sql.modelVectorBatch.all(modelId, modelId, afterId, this.streamBatchSize);
-        const groups = new Map<number, string[]>();
-        if (faces.length > 0) {
-          for (const binding of this.sql.bindingsOfFaceRange.all(faces[0]!.id, faces.at(-1)!.id)) {
-            const list = groups.get(binding.face_id);
-            if (list) list.push(binding.group_id);
-            else groups.set(binding.face_id, [binding.group_id]);
-          }
-        }
-        return { batch: faces, groupsOf: groups };
+        const groupsOf = faces.length === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(faces[0]!.id, faces.at(-1)!.id, groupOfPk);
+        return { batch: faces, groupsOf };
       })();
       for (const row of batch) {
         yield {
@@ -760,6 +805,54 @@ class SqliteStore implements Store {
       if (!last || batch.length < this.streamBatchSize) return;
       afterId = last.id;
     }
+  }
+
+  async *streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
+    const groupOfPk = new Map(this.sql.groupsByPk.all());
+    const staged = new Set(this.sql.stagedFaceIds.all(modelId).map(([faceId]) => faceId));
+    // Faces whose current embedding is by the model, from their compact vectors (bindings by id range).
+    for (let afterId = 0; ; ) {
+      const { rows, groupsOf } = this.db.transaction(() => {
+        const rows = this.sql.compactBatch.all(modelId, afterId, this.streamBatchSize);
+        const groupsOf = rows.length === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(rows[0]![0], rows.at(-1)![0], groupOfPk);
+        return { rows, groupsOf };
+      })();
+      const batch: CompactVectorBatch = { faceTokens: [], records: [], groupIds: [] };
+      for (const [faceId, faceToken, record] of rows) {
+        if (staged.has(faceId)) continue; // its staged embedding wins, as in streamVectors
+        batch.faceTokens.push(faceToken);
+        batch.records.push(this.codec.open(record));
+        batch.groupIds.push(groupsOf.get(faceId) ?? []);
+      }
+      yield batch;
+      if (rows.length < this.streamBatchSize) break;
+      afterId = rows.at(-1)![0];
+    }
+    // Faces with an embedding by the model staged (a re-embedding in progress): encoded on the way.
+    if (staged.size > 0) yield* compactBatches(this.stagedVectors(modelId), this.streamBatchSize);
+  }
+
+  private async *stagedVectors(modelId: string): AsyncIterable<StoredVector> {
+    for (let afterId = 0; ; ) {
+      const batch = this.sql.stagedVectorBatch.all(modelId, afterId, this.streamBatchSize);
+      for (const row of batch) {
+        yield { faceToken: row.face_token, modelId, embedding: this.embeddingOf(row.embedding), groupIds: this.groupIdsOf(row.id) };
+      }
+      if (batch.length < this.streamBatchSize) return;
+      afterId = batch.at(-1)!.id;
+    }
+  }
+
+  /** The groups of faces firstId..lastId, by face id (faces without a group absent). */
+  private groupsOfFaceRange(firstId: number, lastId: number, groupOfPk: ReadonlyMap<number, string>): Map<number, string[]> {
+    const groupsOf = new Map<number, string[]>();
+    for (const [faceId, groupPk] of this.sql.bindingPksOfFaceRange.all(firstId, lastId)) {
+      const groupId = groupOfPk.get(groupPk)!;
+      const list = groupsOf.get(faceId);
+      if (list) list.push(groupId);
+      else groupsOf.set(faceId, [groupId]);
+    }
+    return groupsOf;
   }
 
   // ---- model upgrade ----
@@ -781,6 +874,13 @@ class SqliteStore implements Store {
       .transaction((): boolean => {
         const { faces, covered } = this.sql.coverage.get(modelId, modelId)!;
         if (covered < faces) return false;
+        // The promoted faces' compact vectors follow their new embeddings.
+        for (let afterId = 0; ; ) {
+          const batch = this.sql.stagedVectorBatch.all(modelId, afterId, 1000);
+          for (const row of batch) this.writeCompact(row.id, row.face_token, modelId, this.embeddingOf(row.embedding));
+          if (batch.length < 1000) break;
+          afterId = batch.at(-1)!.id;
+        }
         this.sql.promoteStaged.run(modelId);
         this.sql.dropStaged.run();
         return true;
