@@ -31,7 +31,8 @@ export interface VisageApp {
 }
 
 export async function createApp(config: VisageConfig): Promise<VisageApp> {
-  const store = await openConfiguredStore(config);
+  // The files-against-rows check runs once the server is ready (below): at a million faces it costs seconds.
+  const store = await openConfiguredStore(config, { checkConsistency: false });
   const cleanups: Array<() => Promise<void>> = [() => store.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -98,6 +99,17 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     });
     cleanups.push(() => server.close());
     await server.ready();
+    if (store.checkConsistency) {
+      const checkStore = store.checkConsistency.bind(store);
+      // In the write queue: no registration has files written but not committed meanwhile.
+      const checking = context.writes
+        .run(async () => {
+          const { removedFaceTokens } = await checkStore();
+          for (const faceToken of removedFaceTokens) index.remove(faceToken);
+        })
+        .catch((error: unknown) => server.log.error({ err: error }, 'start-up consistency check failed'));
+      cleanups.push(() => checking);
+    }
     const app: VisageApp = { server, indexed: { loaded, skippedOtherModel }, close: closeAll };
     if (skippedOtherModel > 0) {
       const stop = new AbortController();

@@ -33,12 +33,10 @@ export async function loadVectorIndex(
   const recordBytes = recordLayout(model.embeddingSize).bytes;
   let loaded = 0;
   // Each face's embedding by this model (its current one, or one staged by a re-embedding run), compact.
-  for await (const batch of store.streamCompactVectors(model.modelId)) {
-    batch.records.forEach((record, k) => {
-      if (record.length !== recordBytes) return; // another embedding size: not searchable
-      index.addRecord(batch.faceTokens[k]!, record, batch.groupIds[k]!);
-      loaded += 1;
-    });
+  for await (const { faceTokens, records, groupIds } of store.streamCompactVectors(model.modelId)) {
+    if (records.length !== faceTokens.length * recordBytes) continue; // another embedding size: not searchable
+    faceTokens.forEach((faceToken, k) => index.addRecord(faceToken, records.subarray(k * recordBytes, (k + 1) * recordBytes), groupIds[k]!));
+    loaded += faceTokens.length;
   }
   return { index, loaded, skippedOtherModel: faces - loaded };
 }

@@ -3,15 +3,18 @@ import { encodeCompact } from '../index/compact-codec.js';
 import type { CompactVectorBatch, StoredVector } from './store.js';
 
 export async function* compactBatches(vectors: AsyncIterable<StoredVector>, batchSize: number): AsyncIterable<CompactVectorBatch> {
-  let batch: CompactVectorBatch = { faceTokens: [], records: [], groupIds: [] };
+  let faceTokens: string[] = [];
+  let records: Uint8Array[] = [];
+  let groupIds: string[][] = [];
+  const batch = (): CompactVectorBatch => ({ faceTokens, records: Buffer.concat(records), groupIds });
   for await (const vector of vectors) {
-    batch.faceTokens.push(vector.faceToken);
-    batch.records.push(encodeCompact(vector.embedding));
-    batch.groupIds.push(vector.groupIds);
-    if (batch.faceTokens.length === batchSize) {
-      yield batch;
-      batch = { faceTokens: [], records: [], groupIds: [] };
+    faceTokens.push(vector.faceToken);
+    records.push(encodeCompact(vector.embedding));
+    groupIds.push(vector.groupIds);
+    if (faceTokens.length === batchSize) {
+      yield batch();
+      [faceTokens, records, groupIds] = [[], [], []];
     }
   }
-  if (batch.faceTokens.length > 0) yield batch;
+  if (faceTokens.length > 0) yield batch();
 }

@@ -153,8 +153,8 @@ export interface StoredVector {
 /** Faces in the compact form the index scans (src/index/compact-codec.ts), as start-up loads them. */
 export interface CompactVectorBatch {
   faceTokens: string[];
-  /** Each face's compact record: sign code, int8 copy, scale. */
-  records: Uint8Array[];
+  /** Each face's compact record (sign code, int8 copy, scale), back to back: equal sizes, in faceTokens' order. */
+  records: Uint8Array;
   groupIds: string[][];
 }
 
@@ -306,6 +306,12 @@ export interface Store {
    * streamVectors: each face's embedding by that model, current or staged.
    */
   getEmbeddings(faceTokens: readonly string[], modelId?: string): Promise<Map<string, Float32Array>>;
+  /**
+   * Stores that keep files beside their rows (SQLite): repairs them against each other (faces whose crop or
+   * original is gone are deleted, files no row references removed). Returns the faces it deleted. Only while
+   * no write is in flight: a registration's files written before its commit would look like orphans.
+   */
+  checkConsistency?(): Promise<{ removedFaceTokens: string[] }>;
   close(): Promise<void>;
 }
 

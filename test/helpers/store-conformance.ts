@@ -77,9 +77,11 @@ export async function assertCompactAgrees(store: Store, modelId: string): Promis
   }
   const compact = new Map<string, { record: Uint8Array; groupIds: string[] }>();
   for await (const batch of store.streamCompactVectors(modelId)) {
+    const recordBytes = batch.records.length / batch.faceTokens.length;
     batch.faceTokens.forEach((faceToken, k) => {
       assert.equal(compact.has(faceToken), false, `${faceToken} streamed twice`);
-      compact.set(faceToken, { record: new Uint8Array(batch.records[k]!), groupIds: [...batch.groupIds[k]!].sort() });
+      const record = new Uint8Array(batch.records.subarray(k * recordBytes, (k + 1) * recordBytes));
+      compact.set(faceToken, { record, groupIds: [...batch.groupIds[k]!].sort() });
     });
   }
   assert.deepEqual(compact, expected);

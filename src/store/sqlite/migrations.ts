@@ -114,6 +114,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Each face's compact record (sign code, int8 copy, scale: src/index/compact-codec.ts) of its current
     // embedding, in narrow rows: start-up reads ~0.6 KB a face instead of the 4 KB page of its face row.
     // Written in the same transaction as the face; rows existing before are filled in once at the next open.
+    // Faces counted by model from an index, too (model coverage is checked at every start).
     sql: `
       CREATE TABLE compact_vectors (
         face_id    INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
@@ -121,6 +122,7 @@ export const MIGRATIONS: readonly Migration[] = [
         model_id   TEXT NOT NULL,
         record     BLOB NOT NULL
       );
+      CREATE INDEX faces_by_model ON faces(model_id);
       INSERT INTO store_settings (name, value) VALUES ('compact vectors pending', x'');
     `,
   },

@@ -85,6 +85,8 @@ export interface ConsistencyReport {
   orphanFiles: number;
   facesWithoutCrop: number;
   imagesWithoutOriginal: number;
+  /** The faces it deleted (their crop or original was gone): an index loaded before must drop them. */
+  removedFaceTokens: string[];
 }
 
 /** Files to unlink once the transaction that stopped referencing them has committed. */
@@ -93,6 +95,18 @@ interface Unreferenced {
   crops: string[];
 }
 
+
+interface CompactBlockSql {
+  count: number;
+  first_id: number | null;
+  last_id: number | null;
+  /** Comma-separated (face tokens are 24 letters and digits). */
+  tokens: string | null;
+  ids: string | null;
+  records: Buffer | null;
+  min_bytes: number | null;
+  max_bytes: number | null;
+}
 
 interface VectorSql {
   id: number;
@@ -192,7 +206,7 @@ function prepareStatements(db: Database.Database) {
     deleteImage: db.prepare<[number]>('DELETE FROM images WHERE pk = ?'),
     allOriginalFiles: db.prepare<[], { file: string }>('SELECT file FROM images'),
     allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
-    allFaceFiles: db.prepare<[], { id: number; crop_file: string }>('SELECT id, crop_file FROM faces'),
+    allFaceFiles: db.prepare<[], { id: number; face_token: string; crop_file: string }>('SELECT id, face_token, crop_file FROM faces'),
     allImageFiles: db.prepare<[], { pk: number; file: string }>('SELECT pk, file FROM images'),
     listGroups: db.prepare<[], GroupSql & { face_count: number }>(
       `SELECT g.*, (SELECT count(*) FROM bindings b WHERE b.group_pk = g.pk) AS face_count
@@ -257,24 +271,35 @@ function prepareStatements(db: Database.Database) {
       `INSERT OR REPLACE INTO staged_embeddings (face_id, model_id, embedding)
        SELECT id, ?, ? FROM faces WHERE face_token = ?`,
     ),
-    coverage: db.prepare<[string, string], { faces: number; covered: number }>(
-      `SELECT count(*) AS faces,
-              coalesce(sum(f.model_id = ? OR EXISTS (SELECT 1 FROM staged_embeddings s
-                                                      WHERE s.face_id = f.id AND s.model_id = ?)), 0) AS covered
-       FROM faces f`,
+    // From indexes only (faces_by_model, migration 7): at start-up a scan of the wide face rows costs seconds.
+    coverage: db.prepare<[string, string, string], { faces: number; covered: number }>(
+      `SELECT (SELECT count(*) FROM faces) AS faces,
+              (SELECT count(*) FROM faces WHERE model_id = ?)
+              + (SELECT count(*) FROM staged_embeddings s JOIN faces f ON f.id = s.face_id
+                 WHERE s.model_id = ? AND f.model_id <> ?) AS covered`,
     ),
     upsertCompact: db.prepare<[number, string, string, Buffer]>(
       'INSERT OR REPLACE INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)',
     ),
-    compactBatch: db.prepare<[string, number, number], [number, string, Buffer]>(
-      'SELECT face_id, face_token, record FROM compact_vectors WHERE model_id = ? AND face_id > ? ORDER BY face_id LIMIT ?',
-    ).raw(),
-    // Faces with an embedding by the model staged: those stream as floats (encoded on the way), not from compact_vectors.
-    stagedFaceIds: db.prepare<[string], [number]>('SELECT face_id FROM staged_embeddings WHERE model_id = ?').raw(),
+    // A batch in one row: one string of tokens, one of ids, one blob of records (a million small rows and
+    // blobs cost ~4× more to hand to JavaScript one by one). The three lists come from one aggregation
+    // pass, so they are in the same order (whichever it is: sorting them again costs 3×). Faces with an
+    // embedding by the model staged are left to stagedVectorBatch (the staged one wins, as in streamVectors).
+    compactBlock: db.prepare<[string, number, string, number], CompactBlockSql>(
+      `SELECT count(*) AS count, min(face_id) AS first_id, max(face_id) AS last_id,
+              group_concat(face_token, ',') AS tokens, group_concat(face_id, ',') AS ids,
+              CAST(group_concat(record, x'') AS BLOB) AS records,
+              min(length(record)) AS min_bytes, max(length(record)) AS max_bytes
+       FROM (SELECT face_id, face_token, record FROM compact_vectors
+             WHERE model_id = ? AND face_id > ?
+               AND face_id NOT IN (SELECT face_id FROM staged_embeddings WHERE model_id = ?)
+             ORDER BY face_id LIMIT ?)`,
+    ),
+    // Driven by the staged rows (usually none), never by a scan of the wide face rows.
     stagedVectorBatch: db.prepare<[string, number, number], VectorSql>(
-      `SELECT f.id, f.face_token, s.model_id, s.embedding
+      `SELECT s.face_id AS id, f.face_token, s.model_id, s.embedding
        FROM staged_embeddings s JOIN faces f ON f.id = s.face_id
-       WHERE s.model_id = ? AND f.id > ? ORDER BY f.id LIMIT ?`,
+       WHERE s.model_id = ? AND s.face_id > ? ORDER BY s.face_id LIMIT ?`,
     ),
     faceEmbeddingBatch: db.prepare<[number, number], VectorSql>(
       'SELECT id, face_token, model_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?',
@@ -362,12 +387,19 @@ class SqliteStore implements Store {
     const missingOriginal = new Set(inventories.originals.missing);
     const missingCrops = missingCrop.size === 0 ? [] : this.sql.allFaceFiles.all().filter((face) => missingCrop.has(face.crop_file));
     const missingOriginals = missingOriginal.size === 0 ? [] : this.sql.allImageFiles.all().filter((image) => missingOriginal.has(image.file));
+    const removedFaceTokens: string[] = [];
     if (missingCrops.length + missingOriginals.length > 0) {
       this.db
         .transaction(() => {
-          for (const face of missingCrops) this.sql.deleteFace.run(face.id);
+          for (const face of missingCrops) {
+            this.sql.deleteFace.run(face.id);
+            removedFaceTokens.push(face.face_token);
+          }
           for (const image of missingOriginals) {
-            for (const face of this.sql.facesOfImage.all(image.pk)) this.sql.deleteFace.run(face.id);
+            for (const face of this.sql.facesOfImage.all(image.pk)) {
+              this.sql.deleteFace.run(face.id);
+              removedFaceTokens.push(face.face_token);
+            }
             this.sql.deleteImage.run(image.pk);
           }
         })
@@ -380,7 +412,7 @@ class SqliteStore implements Store {
     if (Object.values(report).some((count) => count > 0)) {
       console.warn(`visage: start-up consistency check repaired ${JSON.stringify(report)}`);
     }
-    return report;
+    return { ...report, removedFaceTokens };
   }
 
   private async release(unreferenced: Unreferenced): Promise<void> {
@@ -809,27 +841,33 @@ class SqliteStore implements Store {
 
   async *streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
     const groupOfPk = new Map(this.sql.groupsByPk.all());
-    const staged = new Set(this.sql.stagedFaceIds.all(modelId).map(([faceId]) => faceId));
     // Faces whose current embedding is by the model, from their compact vectors (bindings by id range).
     for (let afterId = 0; ; ) {
-      const { rows, groupsOf } = this.db.transaction(() => {
-        const rows = this.sql.compactBatch.all(modelId, afterId, this.streamBatchSize);
-        const groupsOf = rows.length === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(rows[0]![0], rows.at(-1)![0], groupOfPk);
-        return { rows, groupsOf };
+      const { block, groupsOf, faceIds } = this.db.transaction(() => {
+        const block = this.sql.compactBlock.get(modelId, afterId, modelId, this.streamBatchSize)!;
+        const faceIds = block.ids === null ? [] : block.ids.split(',').map(Number);
+        const groupsOf = block.count === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(block.first_id!, block.last_id!, groupOfPk);
+        return { block, groupsOf, faceIds };
       })();
-      const batch: CompactVectorBatch = { faceTokens: [], records: [], groupIds: [] };
-      for (const [faceId, faceToken, record] of rows) {
-        if (staged.has(faceId)) continue; // its staged embedding wins, as in streamVectors
-        batch.faceTokens.push(faceToken);
-        batch.records.push(this.codec.open(record));
-        batch.groupIds.push(groupsOf.get(faceId) ?? []);
+      if (block.count === 0) break;
+      const faceTokens = block.tokens!.split(',');
+      if (faceTokens.length !== block.count || block.min_bytes !== block.max_bytes) {
+        throw new Error('compact_vectors holds a face token with a comma or records of different sizes for one model');
       }
-      yield batch;
-      if (rows.length < this.streamBatchSize) break;
-      afterId = rows.at(-1)![0];
+      yield { faceTokens, records: this.openRecords(block.records!, block.max_bytes!), groupIds: faceIds.map((faceId) => groupsOf.get(faceId) ?? []) };
+      if (block.count < this.streamBatchSize) break;
+      afterId = block.last_id!;
     }
     // Faces with an embedding by the model staged (a re-embedding in progress): encoded on the way.
-    if (staged.size > 0) yield* compactBatches(this.stagedVectors(modelId), this.streamBatchSize);
+    yield* compactBatches(this.stagedVectors(modelId), this.streamBatchSize);
+  }
+
+  /** Sealed records of `sealedBytes` each, back to back, opened (as they are, without encryption at rest). */
+  private openRecords(sealed: Buffer, sealedBytes: number): Uint8Array {
+    if (this.codec === PLAINTEXT) return sealed;
+    const opened: Uint8Array[] = [];
+    for (let at = 0; at < sealed.length; at += sealedBytes) opened.push(this.codec.open(sealed.subarray(at, at + sealedBytes)));
+    return Buffer.concat(opened);
   }
 
   private async *stagedVectors(modelId: string): AsyncIterable<StoredVector> {
@@ -866,13 +904,13 @@ class SqliteStore implements Store {
   }
 
   async modelCoverage(modelId: string): Promise<ModelCoverage> {
-    return this.sql.coverage.get(modelId, modelId)!;
+    return this.sql.coverage.get(modelId, modelId, modelId)!;
   }
 
   async promoteEmbeddings(modelId: string): Promise<boolean> {
     return this.db
       .transaction((): boolean => {
-        const { faces, covered } = this.sql.coverage.get(modelId, modelId)!;
+        const { faces, covered } = this.sql.coverage.get(modelId, modelId, modelId)!;
         if (covered < faces) return false;
         // The promoted faces' compact vectors follow their new embeddings.
         for (let afterId = 0; ; ) {
