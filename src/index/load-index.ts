@@ -28,8 +28,10 @@ export async function loadVectorIndex(
   const { faces } = await store.modelCoverage(model.modelId);
   // The exact re-score reads the same model's vectors the index holds (current or staged).
   const exact = (faceTokens: readonly string[]) => store.getEmbeddings(faceTokens, model.modelId);
-  // Sized for the library up front: no doubling (and copying) while a million faces load.
-  const index = new VectorIndex(model.embeddingSize, { exact, initialCapacity: Math.max(1024, faces), ...tuning });
+  // Sized for the library up front, with room to grow by an eighth: no growth step (a copy of the whole
+  // index) while a million faces load, nor at the first registration after.
+  const initialCapacity = Math.ceil(faces * 1.125) + 1024;
+  const index = new VectorIndex(model.embeddingSize, { exact, initialCapacity, ...tuning });
   const recordBytes = recordLayout(model.embeddingSize).bytes;
   let loaded = 0;
   // Each face's embedding by this model (its current one, or one staged by a re-embedding run), compact.
