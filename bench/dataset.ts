@@ -9,7 +9,9 @@ import { cpus } from 'node:os';
 import { cosine } from '../src/vision/embed.js';
 import { createFaceAnalyzer } from '../src/vision/pool.js';
 
-export const LFW_DIR = resolve(process.env.VISAGE_LFW ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'lfw-view1'));
+/** ../shared/datasets: the development data every bench reads (never copied into the repository). */
+export const DATASETS_DIR = resolve(join(import.meta.dirname, '..', '..', 'shared', 'datasets'));
+export const LFW_DIR = resolve(process.env.VISAGE_LFW ?? join(DATASETS_DIR, 'lfw-view1'));
 export const MODEL_DIR = resolve(process.env.VISAGE_MODELS ?? join(import.meta.dirname, '..', 'models'));
 
 export interface Pair {
@@ -53,6 +55,9 @@ export interface EmbeddingRun {
 
 const CACHE_DIR = join(import.meta.dirname, '..', '.bench');
 
+/** Vision files that add to a face record but cannot change its embedding or which face is chosen. */
+const NOT_EMBEDDING = new Set(['quality.ts', 'pose.ts', 'liveness.ts']);
+
 /**
  * A digest of everything that decides an embedding (the vision code and the model manifest), so cached
  * embeddings are reused only while the pipeline is byte-for-byte the same.
@@ -60,7 +65,9 @@ const CACHE_DIR = join(import.meta.dirname, '..', '.bench');
 function pipelineDigest(): string {
   const dir = join(import.meta.dirname, '..', 'src', 'vision');
   const hash = createHash('sha256');
-  for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  for (const file of readdirSync(dir).sort()) {
+    if (!NOT_EMBEDDING.has(file)) hash.update(file).update(readFileSync(join(dir, file)));
+  }
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -208,6 +208,25 @@ describe('pipeline on real photos', () => {
     }
   });
 
+  it('reads blur, not contrast: a darker or flatter sharp face keeps its blurness, a blurred one does not', async () => {
+    // One face alone (the main face of sample 6 with its surroundings), so every variant analyses the same face.
+    const group = samplePhoto(6);
+    const rect = (await analyzer.analyze(group, { maxFaces: 1 })).faces[0]!.rect;
+    const side = Math.round((rect.right - rect.left) * 2);
+    const left = Math.max(0, Math.round((rect.left + rect.right) / 2 - side / 2));
+    const top = Math.max(0, Math.round((rect.top + rect.bottom) / 2 - side / 2));
+    const photo = await sharp(group).extract({ left, top, width: side, height: side }).resize(400).jpeg({ quality: 95 }).toBuffer();
+    const blurness = async (image: Buffer) => (await analyzer.analyze(image, { maxFaces: 1 })).faces[0]!.quality.blurness;
+    const sharpFace = await blurness(photo);
+    // Half the exposure, and half the contrast around mid-grey: the raw Laplacian variance drops 4× for both.
+    const darker = await blurness(await sharp(photo).linear(0.5, 0).jpeg({ quality: 95 }).toBuffer());
+    const flatter = await blurness(await sharp(photo).linear(0.5, 64).jpeg({ quality: 95 }).toBuffer());
+    const blurred = await blurness(await sharp(photo).blur(3).jpeg({ quality: 95 }).toBuffer());
+    assert.ok(Math.abs(darker - sharpFace) < 8, `darker ${darker} vs ${sharpFace}`);
+    assert.ok(Math.abs(flatter - sharpFace) < 8, `flatter ${flatter} vs ${sharpFace}`);
+    assert.ok(blurred > sharpFace + 20, `blurred ${blurred} vs ${sharpFace}`);
+  });
+
   it('reports liveness log-odds only when asked', async () => {
     const plain = (await analyzer.analyze(samplePhoto(6), { maxFaces: 1 })).faces[0]!;
     assert.equal(plain.liveLogOdds, undefined);

@@ -18,7 +18,7 @@ export interface Pose {
 }
 
 export interface FaceQuality {
-  /** 0..100, larger = blurrier (variance of the Laplacian on the aligned crop, log-mapped). */
+  /** 0..100, larger = blurrier (variance of the Laplacian over that of the luma on the aligned face, log-mapped). */
   blurness: number;
   /** Mean luminance of the face region, 0..255. */
   brightness: number;
