@@ -10,6 +10,7 @@
  * 3. Synthetic variants of every frame (re-encoded, resized, blurred, gamma, colour cast, a moiré grating, a
  *    simulated screen replay): how far live scores move (a re-encoded live face is still live: BPCER), whether
  *    degraded attacks stay caught (APCER), and whether simulated replays of live frames are caught.
+ * `bench:recognition` runs the same measurement among the others.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,19 +21,14 @@ import { decodeImage } from '../src/vision/decode.js';
 import { LivenessModel } from '../src/vision/liveness.js';
 import { loadModel } from '../src/vision/onnx.js';
 import { createFaceAnalyzer } from '../src/vision/pool.js';
-import type { Rect } from '../src/vision/types.js';
-import { inLanes, MODEL_DIR } from './dataset.js';
+import type { FaceAnalyzer, Rect } from '../src/vision/types.js';
+import { isMain } from './cli.js';
+import { DATASETS_DIR, inLanes, MODEL_DIR } from './dataset.js';
 import { blur, downUp, gain, gamma, jpeg, moire, screenReplay, type Degrade } from './degrade.js';
 import { apcerAt, apcerAtBpcer, bpcerAt, equalErrorPoint } from './metrics.js';
 
-const DIR = resolve(process.env.VISAGE_LIVENESS_DEV ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'liveness-dev'));
-const writeTable = process.argv.includes('--write-table');
+const DIR = resolve(process.env.VISAGE_LIVENESS_DEV ?? join(DATASETS_DIR, 'liveness-dev'));
 const THRESHOLD = 50;
-
-if (!existsSync(join(DIR, 'live'))) {
-  console.log(`bench:liveness: ${DIR} not found; skipped (nothing measured)`);
-  process.exit(0);
-}
 
 interface Frame {
   path: string;
@@ -41,11 +37,12 @@ interface Frame {
   subject: string;
 }
 
-const frames: Frame[] = (['live', 'spoof'] as const).flatMap((folder) =>
-  readdirSync(join(DIR, folder))
-    .sort()
-    .map((file) => ({ path: join(DIR, folder, file), live: folder === 'live', subject: /^nuaa_(\d+)_/.exec(file)?.[1] ?? 'silent-face' })),
-);
+const readFrames = (): Frame[] =>
+  (['live', 'spoof'] as const).flatMap((folder) =>
+    readdirSync(join(DIR, folder))
+      .sort()
+      .map((file) => ({ path: join(DIR, folder, file), live: folder === 'live', subject: /^nuaa_(\d+)_/.exec(file)?.[1] ?? 'silent-face' })),
+  );
 
 interface Scored {
   frame: Frame;
@@ -55,9 +52,8 @@ interface Scored {
 }
 
 const threads = cpus().length;
-const analyzer = await createFaceAnalyzer({ modelDir: MODEL_DIR, threads, maxQueue: Infinity });
 
-async function scoreFrames(degrade?: Degrade): Promise<Scored[]> {
+async function scoreFrames(analyzer: FaceAnalyzer, frames: Frame[], degrade?: Degrade): Promise<Scored[]> {
   const scored: Scored[] = new Array(frames.length);
   await inLanes(frames, threads, async (frame, i) => {
     const original = readFileSync(frame.path);
@@ -91,7 +87,35 @@ async function scoreRgb(scored: Scored[]): Promise<Scored[]> {
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function summary(live: number[], attacks: number[]) {
+export interface PadSummary {
+  eer: number;
+  eerLogOdds: number;
+  apcerAtBpcer5: number;
+  apcerAtBpcer1: number;
+}
+
+export interface VariantOutcome {
+  liveMedian: number;
+  bpcer: number;
+  attackMedian: number;
+  apcer: number;
+  noFace: number;
+}
+
+export interface LivenessResult {
+  bgr: PadSummary;
+  rgb: PadSummary;
+  leaveOneSubjectOut: { apcer: number; bpcer: number };
+  /** APCER and BPCER at livenessScore 50 with the committed (or just fitted) table. */
+  atScore50: { apcer: number; bpcer: number };
+  live: number;
+  attacks: number;
+  noFace: number;
+  variants: Record<string, VariantOutcome>;
+  seconds: number;
+}
+
+function summary(live: number[], attacks: number[]): PadSummary {
   const eer = equalErrorPoint(live, attacks);
   return {
     eer: eer.eer,
@@ -161,49 +185,65 @@ const VARIANTS: Array<[string, Degrade]> = [
   ['simulated screen replay', screenReplay],
 ];
 
-try {
-  const started = performance.now();
-  const original = await scoreFrames();
-  const { live, attacks, noFace } = split(original);
-  const bgr = summary(live, attacks);
-  const rgbScored = split(await scoreRgb(original));
-  const rgb = summary(rgbScored.live, rgbScored.attacks);
-  const loso = leaveOneSubjectOut(original);
-
-  let fitted: LivenessTable = table as LivenessTable;
-  if (writeTable) {
-    fitted = fitTable(live, attacks, 'faceplugin-fr_liveness@0.0.1');
-    const out = join(import.meta.dirname, '..', 'src', 'recognition', 'liveness-table.json');
-    writeFileSync(out, JSON.stringify(fitted, null, 2) + '\n');
-    console.log(`wrote ${out}`);
+/** Measures and prints; undefined (and says so) when liveness-dev is not there. */
+export async function measureLiveness(options: { writeTable?: boolean } = {}): Promise<LivenessResult | undefined> {
+  if (!existsSync(join(DIR, 'live'))) {
+    console.log(`bench:liveness: ${DIR} not found; skipped (nothing measured)`);
+    return undefined;
   }
-  const scale: LivenessScale = livenessScaleFrom(fitted);
-  const toScores = (xs: number[]): number[] => xs.map((x) => scale.fromLogOdds(x));
-  const liveScores = toScores(live);
-  const attackScores = toScores(attacks);
+  const frames = readFrames();
+  const analyzer = await createFaceAnalyzer({ modelDir: MODEL_DIR, threads, maxQueue: Infinity });
+  try {
+    const started = performance.now();
+    const original = await scoreFrames(analyzer, frames);
+    const { live, attacks, noFace } = split(original);
+    const bgr = summary(live, attacks);
+    const rgbScored = split(await scoreRgb(original));
+    const rgb = summary(rgbScored.live, rgbScored.attacks);
+    const loso = leaveOneSubjectOut(original);
 
-  console.log(`liveness-dev: ${live.length} live, ${attacks.length} attacks scored (${noFace} frames without a face)`);
-  console.log(`log-odds: live median ${median(live).toFixed(2)} (min ${Math.min(...live).toFixed(2)}), attacks median ${median(attacks).toFixed(2)} (max ${Math.max(...attacks).toFixed(2)})`);
-  console.log(`BGR input: EER ${pct(bgr.eer)}, APCER ${pct(bgr.apcerAtBpcer5)} at BPCER 5 %, ${pct(bgr.apcerAtBpcer1)} at BPCER 1 %`);
-  console.log(`RGB input: EER ${pct(rgb.eer)}, APCER ${pct(rgb.apcerAtBpcer5)} at BPCER 5 %, ${pct(rgb.apcerAtBpcer1)} at BPCER 1 %`);
-  console.log(`leave-one-subject-out EER threshold: APCER ${pct(loso.apcer)}, BPCER ${pct(loso.bpcer)}`);
-  console.log(`at livenessScore ${THRESHOLD} (${writeTable ? 'table just fitted' : 'committed table'}): APCER ${pct(apcerAt(attackScores, THRESHOLD))}, BPCER ${pct(bpcerAt(liveScores, THRESHOLD))}; live mean score ${(liveScores.reduce((a, b) => a + b, 0) / liveScores.length).toFixed(1)}`);
+    let fitted: LivenessTable = table as LivenessTable;
+    if (options.writeTable) {
+      fitted = fitTable(live, attacks, 'faceplugin-fr_liveness@0.0.1');
+      const out = join(import.meta.dirname, '..', 'src', 'recognition', 'liveness-table.json');
+      writeFileSync(out, JSON.stringify(fitted, null, 2) + '\n');
+      console.log(`wrote ${out}`);
+    }
+    const scale: LivenessScale = livenessScaleFrom(fitted);
+    const toScores = (xs: number[]): number[] => xs.map((x) => scale.fromLogOdds(x));
+    const liveScores = toScores(live);
+    const attackScores = toScores(attacks);
+    const atScore50 = { apcer: apcerAt(attackScores, THRESHOLD), bpcer: bpcerAt(liveScores, THRESHOLD) };
 
-  console.log('\nsynthetic variants of every frame, at livenessScore 50:');
-  console.log('| variant | live frames: median score | live refused (BPCER) | attacks: median score | attacks accepted (APCER) | no face |');
-  console.log('|---|---|---|---|---|---|');
-  const variants: Record<string, unknown> = {};
-  const row = (name: string, v: { live: number[]; attacks: number[]; noFace: number }): void => {
-    const ls = toScores(v.live);
-    const as = toScores(v.attacks);
-    const r = { liveMedian: median(ls), bpcer: bpcerAt(ls, THRESHOLD), attackMedian: median(as), apcer: apcerAt(as, THRESHOLD), noFace: v.noFace };
-    variants[name] = r;
-    console.log(`| ${name} | ${r.liveMedian.toFixed(1)} | ${pct(r.bpcer)} | ${r.attackMedian.toFixed(1)} | ${pct(r.apcer)} | ${r.noFace} |`);
-  };
-  row('as captured', { live, attacks, noFace });
-  for (const [name, degrade] of VARIANTS) row(name, split(await scoreFrames(degrade)));
+    console.log(`liveness-dev: ${live.length} live, ${attacks.length} attacks scored (${noFace} frames without a face)`);
+    console.log(`log-odds: live median ${median(live).toFixed(2)} (min ${Math.min(...live).toFixed(2)}), attacks median ${median(attacks).toFixed(2)} (max ${Math.max(...attacks).toFixed(2)})`);
+    console.log(`BGR input: EER ${pct(bgr.eer)}, APCER ${pct(bgr.apcerAtBpcer5)} at BPCER 5 %, ${pct(bgr.apcerAtBpcer1)} at BPCER 1 %`);
+    console.log(`RGB input: EER ${pct(rgb.eer)}, APCER ${pct(rgb.apcerAtBpcer5)} at BPCER 5 %, ${pct(rgb.apcerAtBpcer1)} at BPCER 1 %`);
+    console.log(`leave-one-subject-out EER threshold: APCER ${pct(loso.apcer)}, BPCER ${pct(loso.bpcer)}`);
+    console.log(`at livenessScore ${THRESHOLD} (${options.writeTable ? 'table just fitted' : 'committed table'}): APCER ${pct(atScore50.apcer)}, BPCER ${pct(atScore50.bpcer)}; live mean score ${(liveScores.reduce((a, b) => a + b, 0) / liveScores.length).toFixed(1)}`);
 
-  console.log(JSON.stringify({ bgr, rgb, leaveOneSubjectOut: loso, live: live.length, attacks: attacks.length, noFace, variants, seconds: Math.round((performance.now() - started) / 1000) }));
-} finally {
-  await analyzer.close();
+    console.log('\nsynthetic variants of every frame, at livenessScore 50:');
+    console.log('| variant | live frames: median score | live refused (BPCER) | attacks: median score | attacks accepted (APCER) | no face |');
+    console.log('|---|---|---|---|---|---|');
+    const variants: Record<string, VariantOutcome> = {};
+    const row = (name: string, v: { live: number[]; attacks: number[]; noFace: number }): void => {
+      const ls = toScores(v.live);
+      const as = toScores(v.attacks);
+      const r = { liveMedian: median(ls), bpcer: bpcerAt(ls, THRESHOLD), attackMedian: median(as), apcer: apcerAt(as, THRESHOLD), noFace: v.noFace };
+      variants[name] = r;
+      console.log(`| ${name} | ${r.liveMedian.toFixed(1)} | ${pct(r.bpcer)} | ${r.attackMedian.toFixed(1)} | ${pct(r.apcer)} | ${r.noFace} |`);
+    };
+    row('as captured', { live, attacks, noFace });
+    for (const [name, degrade] of VARIANTS) row(name, split(await scoreFrames(analyzer, frames, degrade)));
+
+    const seconds = Math.round((performance.now() - started) / 1000);
+    return { bgr, rgb, leaveOneSubjectOut: loso, atScore50, live: live.length, attacks: attacks.length, noFace, variants, seconds };
+  } finally {
+    await analyzer.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const result = await measureLiveness({ writeTable: process.argv.includes('--write-table') });
+  if (result) console.log(JSON.stringify(result));
 }
