@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { encodeCompact } from '../src/index/compact-codec.js';
+import { EMBEDDING_SIZE, EMBEDDING_MODEL_ID } from '../src/vision/embed.js';
 import { loadVectorIndex } from '../src/index/load-index.js';
 import { DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
 import { DEFAULT_GROUP_ID } from '../src/store/store.js';
@@ -43,11 +44,13 @@ const burstConcurrency = option('concurrency', 8);
 const keepAt = process.argv.indexOf('--keep');
 const keptDir = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
 
-const DIMENSION = 512;
+const DIMENSION = EMBEDDING_SIZE;
 const FACES_PER_IDENTITY = 5;
 /** Noise of std NOISE/√d per component around the identity centre: cosine within an identity ≈ 1/(1 + NOISE²) ≈ 0.6. */
 const NOISE = 0.82;
-const MODEL_ID = 'synthetic@1';
+/** The pipeline's model id, so a server started on a kept library (`bench:http --data`) searches these vectors
+ * instead of re-embedding them in the background. */
+const MODEL_ID = EMBEDDING_MODEL_ID;
 const GROUPS = Array.from({ length: 63 }, (_, i) => `g${i + 1}`);
 const BATCH = 10_000;
 
