@@ -11,7 +11,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-COPY scripts/fetch-models.mjs scripts/
+COPY scripts/fetch-models.mjs scripts/build-kernels.mjs scripts/
+COPY src/index/kernels.wat src/index/
 COPY src/vision/models.json src/vision/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src src

@@ -1,8 +1,9 @@
 /**
- * `npm run build:kernels`: assembles src/index/kernels.wat into src/index/kernels.wasm (committed, so the
- * server needs no assembler). `--check` only verifies that the committed binary matches the source.
+ * Assembles src/index/kernels.wat into src/index/kernels.wasm. Runs at install (postinstall), so no binary is
+ * tracked; `npm run build:kernels` after editing the source. `--check` only verifies that the built binary
+ * matches the source.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const source = new URL('../src/index/kernels.wat', import.meta.url);
@@ -23,8 +24,8 @@ export async function assembleKernels() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const binary = await assembleKernels();
   if (process.argv.includes('--check')) {
-    if (!binary.equals(readFileSync(target))) {
-      console.error('src/index/kernels.wasm is stale: run npm run build:kernels');
+    if (!existsSync(target) || !binary.equals(readFileSync(target))) {
+      console.error('src/index/kernels.wasm is stale or missing: run npm run build:kernels');
       process.exit(1);
     }
   } else {

@@ -287,7 +287,7 @@ describe('VectorIndex', () => {
     await assert.rejects(index.search(new Float32Array(4), { groups: ['default'], limit: 1 }));
   });
 
-  it('runs the kernels assembled from kernels.wat (the committed kernels.wasm is not stale)', () => {
+  it('runs the kernels assembled from kernels.wat (the kernels.wasm built at install is not stale)', () => {
     execFileSync(process.execPath, [new URL('../scripts/build-kernels.mjs', import.meta.url).pathname, '--check'], { stdio: 'pipe' });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The WebAssembly SIMD kernels of the compact index (source: kernels.wat, built into kernels.wasm by
- * `npm run build:kernels`). They work in a shared linear memory the index lays its arrays out in; each
+ * The WebAssembly SIMD kernels of the compact index (source: kernels.wat, built into kernels.wasm at install
+ * or by `npm run build:kernels`). They work in a shared linear memory the index lays its arrays out in; each
  * thread that scans it has its own instance over the same memory.
  */
 import { readFileSync } from 'node:fs';
