@@ -13,6 +13,8 @@ import { FaceDetector, type Detection } from '../src/vision/detect.js';
 import { cosine } from '../src/vision/embed.js';
 import { prominence } from '../src/vision/geometry.js';
 import { loadModel } from '../src/vision/onnx.js';
+import { PoseModel } from '../src/vision/pose.js';
+import { cropResize, ScaledPhoto } from '../src/vision/raster.js';
 import { createFaceAnalyzer } from '../src/vision/pool.js';
 import type { FaceAnalyzer } from '../src/vision/types.js';
 import { encodeBmp24, samplePhoto, type SampleNumber } from './helpers/images.js';
@@ -87,10 +89,10 @@ describe('detection of the main face only', () => {
   async function both(bytes: Uint8Array): Promise<{ full: Detection | undefined; main: Detection[]; fullRuns: number; mainRuns: number }> {
     const { raster } = await decodeImage(bytes);
     runs = 0;
-    const full = (await detector.detect(raster)).sort((a, b) => prominence(b, raster) - prominence(a, raster))[0];
+    const full = (await detector.detect(new ScaledPhoto(raster))).sort((a, b) => prominence(b, raster) - prominence(a, raster))[0];
     const fullRuns = runs;
     runs = 0;
-    const main = await detector.detect(raster, { mainFaceOnly: true });
+    const main = await detector.detect(new ScaledPhoto(raster), { mainFaceOnly: true });
     return { full, main, fullRuns, mainRuns: runs };
   }
 
@@ -115,6 +117,70 @@ describe('detection of the main face only', () => {
     assert.deepEqual(main, [full]);
     // The whole pass and all 12 tiles (4 × 3 windows over the 853×480 tile level), plus any second looks.
     assert.ok(mainRuns >= 13, `${mainRuns} runs`);
+  });
+});
+
+describe('reduced copies of a photo (ScaledPhoto)', () => {
+  const meanAbsDifference = (a: Uint8Array, b: Uint8Array): number => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+    return sum / a.length;
+  };
+
+  it('crops a box from a reduced copy to what the full photo shows there', async () => {
+    const { raster } = await decodeImage(samplePhoto(6));
+    const photo = new ScaledPhoto(raster);
+    await photo.resized(853, 683);
+    const box = { x: 700, y: 250, w: 600, h: 600 };
+    const fromCopy = photo.crop(box, 224, 224);
+    const fromFull = cropResize(raster, box, 224, 224);
+    // Two resamplings of the same region differ by a few levels; a misplaced box by tens.
+    assert.ok(meanAbsDifference(fromCopy.data, fromFull.data) < 4, `${meanAbsDifference(fromCopy.data, fromFull.data)}`);
+    const shifted = cropResize(raster, { ...box, x: box.x + 30 }, 224, 224);
+    assert.ok(meanAbsDifference(shifted.data, fromFull.data) > 8);
+    // A box too small to fill the output on the copy is sampled from the full photo.
+    const small = { x: 900, y: 400, w: 300, h: 300 };
+    assert.deepEqual(photo.crop(small, 224, 224).data, cropResize(raster, small, 224, 224).data);
+  });
+
+  it('resizes from the smallest kept copy that covers the size', async () => {
+    const { raster } = await decodeImage(samplePhoto(6));
+    const photo = new ScaledPhoto(raster);
+    const level = await photo.resized(853, 683);
+    assert.equal(await photo.resized(853, 683), level);
+    const whole = await photo.resized(320, 240);
+    const direct = await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: 3 } }).resize(320, 240, { fit: 'fill' }).raw().toBuffer();
+    assert.ok(meanAbsDifference(whole.data, direct) < 3);
+  });
+
+  it('gives a large face the pose it has on the full photo, within 3°', async () => {
+    const detector = new FaceDetector(await loadModel('models', 'fr_detect.onnx'));
+    const pose = new PoseModel(await loadModel('models', 'fr_pose.onnx'));
+    // Close-ups made from the demo photos: each main face enlarged onto a 1920×1080 frame (~500 px wide), so
+    // its pose crop comes from the tile level.
+    for (const sample of [1, 3, 6] as SampleNumber[]) {
+      const { raster: group } = await decodeImage(samplePhoto(sample));
+      const [main] = await detector.detect(new ScaledPhoto(group), { mainFaceOnly: true });
+      assert.ok(main);
+      const side = (main.x2 - main.x1) * 2.2;
+      const left = Math.max(0, Math.round((main.x1 + main.x2) / 2 - side * 0.9));
+      const top = Math.max(0, Math.round((main.y1 + main.y2) / 2 - side * 0.5));
+      const closeUp = await sharp(samplePhoto(sample))
+        .extract({ left, top, width: Math.min(Math.round(side * 1.8), group.width - left), height: Math.min(Math.round(side), group.height - top) })
+        .resize(1920, 1080, { fit: 'fill' })
+        .jpeg()
+        .toBuffer();
+      const { raster } = await decodeImage(closeUp);
+      const photo = new ScaledPhoto(raster);
+      const [face] = await detector.detect(photo, { mainFaceOnly: true });
+      assert.ok(face, `sample${sample}`);
+      assert.ok((face.x2 - face.x1) * 1.5 * (853 / 1920) >= 224, `sample${sample}: face ${face.x2 - face.x1} px is too small for the tile level`);
+      const fromCopy = await pose.estimate(photo, face);
+      const fromFull = await pose.estimate(new ScaledPhoto(raster), face);
+      for (const angle of ['yaw', 'pitch', 'roll'] as const) {
+        assert.ok(Math.abs(fromCopy[angle] - fromFull[angle]) < 3, `sample${sample} ${angle}: ${fromCopy[angle]} vs ${fromFull[angle]}`);
+      }
+    }
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { prominence } from './geometry.js';
 import type { Model } from './onnx.js';
-import { cropResize, resize, toTensorData, type Box, type Raster } from './raster.js';
+import { toTensorData, type Box, type Raster, type ScaledPhoto } from './raster.js';
 
 const INPUT_W = 320;
 const INPUT_H = 240;
@@ -27,6 +27,11 @@ export interface Detection {
   x2: number;
   y2: number;
   score: number;
+}
+
+interface Size {
+  width: number;
+  height: number;
 }
 
 export interface DetectorOptions {
@@ -75,9 +80,12 @@ export class FaceDetector {
    * Every face of the image, or with `mainFaceOnly` just the main one (most prominent, geometry.ts) — the
    * same face and box the full pass gives it, for less work (see `mainFaceTiles`).
    */
-  async detect(image: Raster, scope: DetectScope = {}): Promise<Detection[]> {
+  async detect(image: ScaledPhoto, scope: DetectScope = {}): Promise<Detection[]> {
     const whole = { x: 0, y: 0, w: image.width, h: image.height };
-    const found = await this.detectWindow(await resize(image, INPUT_W, INPUT_H), whole, image);
+    const tiled = Math.max(image.width, image.height) > this.options.tileAbove;
+    // The tile level first, so that the whole-pass input is resized from it instead of from the full photo.
+    if (tiled) await image.resized(...this.tileLevelSize(image));
+    const found = await this.detectWindow(await image.resized(INPUT_W, INPUT_H), whole, image);
     const verdicts = new Map<Detection, boolean>();
     const isFace = async (candidate: Detection): Promise<boolean> => {
       let verdict = verdicts.get(candidate);
@@ -87,7 +95,7 @@ export class FaceDetector {
       }
       return verdict;
     };
-    if (Math.max(image.width, image.height) > this.options.tileAbove) {
+    if (tiled) {
       const near = scope.mainFaceOnly ? await this.mainFaceTiles(image, found, isFace) : undefined;
       found.push(...(await this.detectTiles(image, near)));
     }
@@ -118,7 +126,7 @@ export class FaceDetector {
    * runs per photo instead of 12.5.
    */
   private async mainFaceTiles(
-    image: Raster,
+    image: ScaledPhoto,
     whole: Detection[],
     isFace: (candidate: Detection) => Promise<boolean>,
   ): Promise<Detection[] | undefined> {
@@ -143,7 +151,7 @@ export class FaceDetector {
    * was re-found half on the face; at 3× the network settles on the real face.) Texture the network took for a face at one scale (a collar, a sleeve, fur) rarely
    * survives this; a real face scores ~1.0. Costs one network run per uncertain candidate.
    */
-  private async confirm(image: Raster, candidate: Detection): Promise<boolean> {
+  private async confirm(image: ScaledPhoto, candidate: Detection): Promise<boolean> {
     const w = candidate.x2 - candidate.x1;
     const h = candidate.y2 - candidate.y1;
     const regionW = Math.max(w, (h * INPUT_W) / INPUT_H) * CONFIRM_CONTEXT;
@@ -151,7 +159,7 @@ export class FaceDetector {
     const cx = (candidate.x1 + candidate.x2) / 2;
     const cy = (candidate.y1 + candidate.y2) / 2;
     const region = { x: cx - regionW / 2, y: cy - regionH / 2, w: regionW, h: regionH };
-    const window = cropResize(image, region, INPUT_W, INPUT_H);
+    const window = image.crop(region, INPUT_W, INPUT_H);
     const out = await this.model.run(toTensorData(window, 'rgb', MEAN, STD), [1, 3, INPUT_H, INPUT_W]);
     const scores = out['scores']!;
     const boxes = out['boxes']!;
@@ -174,10 +182,8 @@ export class FaceDetector {
    * input, then overlapping 320×240 windows of that copy (cheaper than resampling every tile from the source).
    * With `near`, only the tiles that show more than `nmsIou` of one of those boxes (`mainFaceTiles`).
    */
-  private async detectTiles(image: Raster, near?: Detection[]): Promise<Detection[]> {
-    const scale = this.options.tileSize / INPUT_W;
-    const levelW = Math.max(INPUT_W, Math.round(image.width / scale));
-    const levelH = Math.max(INPUT_H, Math.round(image.height / scale));
+  private async detectTiles(image: ScaledPhoto, near?: Detection[]): Promise<Detection[]> {
+    const [levelW, levelH] = this.tileLevelSize(image);
     const sx = image.width / levelW;
     const sy = image.height / levelH;
     const tiles: Array<{ x: number; y: number; region: Box }> = [];
@@ -188,7 +194,7 @@ export class FaceDetector {
       }
     }
     if (tiles.length === 0) return [];
-    const level = await resize(image, levelW, levelH);
+    const level = await image.resized(levelW, levelH);
     const found: Detection[] = [];
     for (const { x, y, region } of tiles) {
       found.push(...(await this.detectWindow(cropCopy(level, x, y, INPUT_W, INPUT_H), region, image)));
@@ -196,8 +202,14 @@ export class FaceDetector {
     return found;
   }
 
+  /** The size of the copy the tiles are cut from: one tile of ~tileSize source pixels is one network input. */
+  private tileLevelSize(image: Size): [number, number] {
+    const scale = this.options.tileSize / INPUT_W;
+    return [Math.max(INPUT_W, Math.round(image.width / scale)), Math.max(INPUT_H, Math.round(image.height / scale))];
+  }
+
   /** Runs the network on one 320×240 window that shows `region` of `image`; boxes come back in image pixels. */
-  private async detectWindow(window: Raster, region: Box, image: Raster): Promise<Detection[]> {
+  private async detectWindow(window: Raster, region: Box, image: Size): Promise<Detection[]> {
     const out = await this.model.run(toTensorData(window, 'rgb', MEAN, STD), [1, 3, INPUT_H, INPUT_W]);
     const scores = out['scores']!;
     const boxes = out['boxes']!;
@@ -225,7 +237,7 @@ export class FaceDetector {
   }
 }
 
-function byProminence(detections: Detection[], image: Raster): Detection[] {
+function byProminence(detections: Detection[], image: Size): Detection[] {
   return [...detections].sort((a, b) => prominence(b, image) - prominence(a, image));
 }
 
@@ -236,7 +248,7 @@ function shownFraction(region: Box, box: Detection): number {
   return w > 0 && h > 0 ? (w * h) / area(box) : 0;
 }
 
-function touchesInnerEdge(box: { x1: number; y1: number; x2: number; y2: number }, region: Box, image: Raster): boolean {
+function touchesInnerEdge(box: { x1: number; y1: number; x2: number; y2: number }, region: Box, image: Size): boolean {
   const margin = 0.01 * region.w;
   return (
     (box.x1 <= region.x + margin && region.x > 0) ||

@@ -13,7 +13,7 @@ import { LivenessModel } from './liveness.js';
 import { loadModel, type InferenceObserver } from './onnx.js';
 import { PoseModel } from './pose.js';
 import { measureQuality } from './quality.js';
-import { cropResize, type Raster } from './raster.js';
+import { cropResize, ScaledPhoto, type Raster } from './raster.js';
 import type { AnalyzeOptions, AnalyzedFace, AnalyzedImage } from './types.js';
 
 /** Largest side of a stored face crop. */
@@ -53,19 +53,23 @@ export class FacePipeline {
 
   async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzedImage> {
     const { format, raster } = await decodeImage(bytes);
-    const detections = (await this.detector.detect(raster, { mainFaceOnly: options.maxFaces === 1 })).sort((a, b) => prominence(b, raster) - prominence(a, raster));
+    const photo = new ScaledPhoto(raster);
+    const detections = (await this.detector.detect(photo, { mainFaceOnly: options.maxFaces === 1 })).sort((a, b) => prominence(b, raster) - prominence(a, raster));
     const faces: AnalyzedFace[] = [];
     for (const detection of detections.slice(0, options.maxFaces ?? detections.length)) {
-      faces.push(await this.analyzeFace(raster, detection, options));
+      faces.push(await this.analyzeFace(photo, detection, options));
     }
     return { format, width: raster.width, height: raster.height, faces };
   }
 
-  private async analyzeFace(image: Raster, detection: Detection, options: AnalyzeOptions): Promise<AnalyzedFace> {
+  private async analyzeFace(photo: ScaledPhoto, detection: Detection, options: AnalyzeOptions): Promise<AnalyzedFace> {
+    // Landmarks, alignment, liveness and the stored crop sample the full photo: the embedding and the
+    // liveness score were measured that way. Pose tolerates a reduced copy (ScaledPhoto.crop).
+    const image = photo.full;
     const landmarks = await this.landmarks.locate(image, detection);
     const aligned = alignFace(image, landmarks);
     const embedding = await this.embedder.embed(aligned);
-    const pose = await this.pose.estimate(image, detection);
+    const pose = await this.pose.estimate(photo, detection);
     const faceSize = Math.min(detection.x2 - detection.x1, detection.y2 - detection.y1);
     const face: AnalyzedFace = {
       rect: { left: detection.x1, top: detection.y1, right: detection.x2, bottom: detection.y2 },

@@ -5,7 +5,7 @@
  */
 import type { Detection } from './detect.js';
 import type { Model } from './onnx.js';
-import { cropResize, toTensorData, type Raster } from './raster.js';
+import { toTensorData, type ScaledPhoto } from './raster.js';
 import type { Pose } from './types.js';
 
 const SIZE = 224;
@@ -15,11 +15,11 @@ const STD = [0.229 * 255, 0.224 * 255, 0.225 * 255] as const;
 export class PoseModel {
   constructor(private readonly model: Model) {}
 
-  async estimate(image: Raster, face: Detection): Promise<Pose> {
+  async estimate(image: ScaledPhoto, face: Detection): Promise<Pose> {
     const w = face.x2 - face.x1;
     const h = face.y2 - face.y1;
     const box = { x: face.x1 - w / 4, y: face.y1 - h / 4, w: w * 1.5, h: h * 1.5 };
-    const input = toTensorData(cropResize(image, box, SIZE, SIZE), 'rgb', MEAN, STD);
+    const input = toTensorData(image.crop(box, SIZE, SIZE), 'rgb', MEAN, STD);
     const out = await this.model.run(input, [1, 3, SIZE, SIZE]);
     return {
       yaw: binnedAngle(out['output']!),

@@ -42,6 +42,62 @@ export async function resize(src: Raster, outW: number, outH: number): Promise<R
 }
 
 /**
+ * A decoded photo and the reduced copies of it made during its analysis. The detector's inputs and the crops
+ * that tolerate it (pose, the detector's second looks) come from the smallest kept copy that still has the
+ * pixels they need, instead of resampling the megapixels of the full photo every time: on a 1080p photo the
+ * whole-pass input costs ~1 ms from the tile level instead of ~4 ms from the photo, a 224 px pose crop of a
+ * large face ~1 ms instead of ~8.
+ */
+export class ScaledPhoto {
+  /** Reduced copies, in the order they were made. */
+  private readonly copies: Raster[] = [];
+
+  constructor(readonly full: Raster) {}
+
+  get width(): number {
+    return this.full.width;
+  }
+
+  get height(): number {
+    return this.full.height;
+  }
+
+  /** The photo stretched to outW × outH, resized from the smallest kept copy at least that large; kept. */
+  async resized(outW: number, outH: number): Promise<Raster> {
+    const kept = this.copies.find((copy) => copy.width === outW && copy.height === outH);
+    if (kept) return kept;
+    const copy = await resize(this.smallestCovering(outW, outH), outW, outH);
+    this.copies.push(copy);
+    return copy;
+  }
+
+  /**
+   * `cropResize` of a box of the full photo, sampled from the smallest kept copy on which the box still spans
+   * at least outW × outH pixels (so the sampler only ever shrinks, as it would from the full photo).
+   */
+  crop(box: Box, outW: number, outH: number): Raster {
+    let source = this.full;
+    for (const copy of this.copies) {
+      const sx = copy.width / this.full.width;
+      const sy = copy.height / this.full.height;
+      if (box.w * sx >= outW && box.h * sy >= outH && copy.width < source.width) source = copy;
+    }
+    if (source === this.full) return cropResize(source, box, outW, outH);
+    const sx = source.width / this.full.width;
+    const sy = source.height / this.full.height;
+    return cropResize(source, { x: box.x * sx, y: box.y * sy, w: box.w * sx, h: box.h * sy }, outW, outH);
+  }
+
+  private smallestCovering(outW: number, outH: number): Raster {
+    let source = this.full;
+    for (const copy of this.copies) {
+      if (copy.width >= outW && copy.height >= outH && copy.width < source.width) source = copy;
+    }
+    return source;
+  }
+}
+
+/**
  * Samples `src` through the affine map `toSource` into an outW × outH raster: bilinear, with k×k
  * supersampling when the map shrinks (k = the scale, at most 4) so a large face is not aliased into a small
  * model input. Pixels that fall outside the source are black, as OpenCV's warpAffine leaves them.
