@@ -115,6 +115,10 @@ export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: 
   const inv = 1 / (k * k);
   const { width: w, height: h, data } = src;
   const target = out.data;
+  if (b === 0 && d === 0) {
+    sampleAxisAligned(src, a, c, e, f, k, out);
+    return out;
+  }
   // a·px and d·px for every (column, sub-column); b·py and e·py for every (row, sub-row).
   const colA = new Float64Array(outW * k);
   const colD = new Float64Array(outW * k);
@@ -183,6 +187,84 @@ export function sampleAffine(src: Raster, toSource: Affine, outW: number, outH: 
     }
   }
   return out;
+}
+
+/** Where one sub-sample row or column falls in the source: the two neighbours' offsets and the weight of the second. */
+interface SampleAxis {
+  /** Offset of the first neighbour (row offset or byte offset in a row), or −1 when the sample lies outside. */
+  first: Int32Array;
+  second: Int32Array;
+  fraction: Float64Array;
+}
+
+/**
+ * The sub-sample positions along one axis of an axis-aligned map (source = scale·p + shift), with the same
+ * arithmetic and edge clamping as sampleAffine's general loop; `stride` turns a pixel index into an offset.
+ */
+function sampleAxis(outLength: number, k: number, scale: number, shift: number, length: number, stride: number): SampleAxis {
+  const axis = { first: new Int32Array(outLength * k), second: new Int32Array(outLength * k), fraction: new Float64Array(outLength * k) };
+  for (let o = 0, n = 0; o < outLength; o++) {
+    for (let i = 0; i < k; i++, n++) {
+      const position = scale * (o - 0.5 + (i + 0.5) / k) + shift;
+      const p0 = Math.floor(position);
+      axis.fraction[n] = position - p0;
+      if (p0 < -1 || p0 >= length) {
+        axis.first[n] = -1;
+        continue;
+      }
+      axis.first[n] = (p0 < 0 ? 0 : p0) * stride;
+      axis.second[n] = (p0 + 1 >= length ? length - 1 : p0 + 1) * stride;
+    }
+  }
+  return axis;
+}
+
+/**
+ * sampleAffine for a map without rotation (every crop and resize of a box): the neighbours and weights of
+ * each sub-sample row and column are computed once per axis instead of once per sample. Bit-identical to the
+ * general loop (there b·py and d·px are zero, and adding zero changes no float).
+ */
+function sampleAxisAligned(src: Raster, a: number, c: number, e: number, f: number, k: number, out: Raster): void {
+  const { width: w, height: h, data } = src;
+  const outW = out.width;
+  const target = out.data;
+  const inv = 1 / (k * k);
+  const columns = sampleAxis(outW, k, a, c, w, 3);
+  const rows = sampleAxis(out.height, k, e, f, h, w * 3);
+  let o = 0;
+  for (let oy = 0; oy < out.height; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      let r = 0;
+      let g = 0;
+      let bl = 0;
+      for (let j = oy * k; j < (oy + 1) * k; j++) {
+        const rowA = rows.first[j]!;
+        if (rowA < 0) continue;
+        const rowB = rows.second[j]!;
+        const fy = rows.fraction[j]!;
+        for (let n = ox * k; n < (ox + 1) * k; n++) {
+          const colA = columns.first[n]!;
+          if (colA < 0) continue;
+          const colB = columns.second[n]!;
+          const fx = columns.fraction[n]!;
+          const i00 = rowA + colA;
+          const i10 = rowA + colB;
+          const i01 = rowB + colA;
+          const i11 = rowB + colB;
+          const w00 = (1 - fx) * (1 - fy);
+          const w10 = fx * (1 - fy);
+          const w01 = (1 - fx) * fy;
+          const w11 = fx * fy;
+          r += data[i00]! * w00 + data[i10]! * w10 + data[i01]! * w01 + data[i11]! * w11;
+          g += data[i00 + 1]! * w00 + data[i10 + 1]! * w10 + data[i01 + 1]! * w01 + data[i11 + 1]! * w11;
+          bl += data[i00 + 2]! * w00 + data[i10 + 2]! * w10 + data[i01 + 2]! * w01 + data[i11 + 2]! * w11;
+        }
+      }
+      target[o++] = Math.round(r * inv);
+      target[o++] = Math.round(g * inv);
+      target[o++] = Math.round(bl * inv);
+    }
+  }
 }
 
 /**
