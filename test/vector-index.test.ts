@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import { exactFrom, VectorIndex, type IndexCandidate, type VectorIndexOptions } from '../src/index/vector-index.js';
 import { randomUnitVector, seededRandom } from './helpers/random-vectors.js';
@@ -279,6 +281,23 @@ describe('VectorIndex', () => {
     index.clear();
     index.add('far', vectors.get('far')!, ['h']);
     assert.deepEqual((await index.search(query, { limit: 5 })).map((c) => [c.faceToken, c.groupIds]), [['far', ['h']]]);
+  });
+
+  it('keeps its face tokens off the JavaScript heap (no per-face objects for the garbage collector to mark)', () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const faces = 200_000;
+    const index = indexOver(16, new Map(), { initialCapacity: faces });
+    const vector = randomUnitVector(seededRandom(5), 16);
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    // Tokens like the server's (24 characters), created here and dropped: only what the index keeps stays.
+    for (let i = 0; i < faces; i++) index.add(`${i}`.padStart(24, 'f'), vector, ['default']);
+    collect();
+    const heldPerFace = (process.memoryUsage().heapUsed - before) / faces;
+    // A Map and an array of 200,000 strings held ~80 bytes a face on the heap.
+    assert.ok(heldPerFace < 8, `${heldPerFace.toFixed(1)} heap bytes held per face`);
+    assert.equal(index.has('f'.repeat(18) + '123456'), true);
   });
 
   it('rejects vectors of the wrong size', async () => {

@@ -24,6 +24,7 @@ import { availableParallelism } from 'node:os';
 import { CODE_BITS, CODE_BYTES, align16, encodeCompact, recordLayout, type RecordLayout } from './compact-codec.js';
 import { instantiateKernels, sharedMemory, type ScanKernels } from './scan-kernels.js';
 import { HISTOGRAM_BYTES, ScanThreads } from './scan-threads.js';
+import { TokenTable } from './token-table.js';
 
 export interface IndexCandidate {
   faceToken: string;
@@ -148,8 +149,8 @@ export class VectorIndex {
   private epoch = 0;
   /** Searches take turns over the scan scratch (query, mask, histograms, distances, shortlist). */
   private scanTurn: Promise<unknown> = Promise.resolve();
-  private readonly tokens: string[] = [];
-  private readonly slotOf = new Map<string, number>();
+  /** The face token of each slot, off the JS heap (token-table.ts says why). */
+  private readonly tokens: TokenTable;
   private readonly bitOf = new Map<string, number>();
   /** Group of each bit; bit 0 (EVERY_FACE_BIT) belongs to none. */
   private readonly groupOfBit: Array<string | undefined> = [undefined];
@@ -166,6 +167,7 @@ export class VectorIndex {
     this.threadCount = Math.max(0, options.scanThreads ?? Math.min(2, availableParallelism()));
     this.parallelFrom = options.parallelFrom ?? DEFAULT_PARALLEL_FROM;
     this.layout = this.plan(Math.max(1, options.initialCapacity ?? 1024), INITIAL_WORDS);
+    this.tokens = new TokenTable(this.layout.capacity);
     this.memory = sharedMemory(this.layout.bytes);
     this.kernels = instantiateKernels(this.memory);
     this.bytes = new Uint8Array(this.memory.buffer);
@@ -178,7 +180,7 @@ export class VectorIndex {
   }
 
   has(faceToken: string): boolean {
-    return this.slotOf.has(faceToken);
+    return this.tokens.slotOf(faceToken) !== undefined;
   }
 
   /** Adds a face, or replaces its vector and groups when the token is already present. */
@@ -194,13 +196,12 @@ export class VectorIndex {
     if (record.length !== this.record.bytes) {
       throw new Error(`compact record of ${record.length} bytes, the index needs ${this.record.bytes}`);
     }
-    let slot = this.slotOf.get(faceToken);
+    let slot = this.tokens.slotOf(faceToken);
     if (slot === undefined) {
       // ×1.5, not ×2: at a million faces each step allocates (and copies) the whole index once more.
       if (this.count === this.layout.capacity) this.relayout(Math.ceil(this.layout.capacity * 1.5), this.layout.words);
-      slot = this.count++;
-      this.tokens[slot] = faceToken;
-      this.slotOf.set(faceToken, slot);
+      slot = this.tokens.append(faceToken);
+      this.count++;
     }
     this.writeGroups(slot, groupIds); // first: it may relayout
     const { codes, vectors } = this.layout;
@@ -211,9 +212,10 @@ export class VectorIndex {
 
   /** Removes a face; the last slot moves into the hole so the arrays stay contiguous. */
   remove(faceToken: string): boolean {
-    const slot = this.slotOf.get(faceToken);
+    const slot = this.tokens.slotOf(faceToken);
     if (slot === undefined) return false;
     this.epoch += 1;
+    this.tokens.removeAt(slot); // moves the last slot's token into `slot`, as below for its vectors
     const last = --this.count;
     const { codes, vectors, membership, words } = this.layout;
     if (slot !== last) {
@@ -223,23 +225,18 @@ export class VectorIndex {
       move(vectors, this.paddedDimension);
       move(membership, words * 4);
       this.scales[slot] = this.scales[last]!;
-      const moved = this.tokens[last]!;
-      this.tokens[slot] = moved;
-      this.slotOf.set(moved, slot);
     }
-    this.tokens.length = last;
     // No stale copy of a deleted face's vector (nor its code) stays in memory.
     this.bytes.fill(0, codes + last * CODE_BYTES, codes + (last + 1) * CODE_BYTES);
     this.bytes.fill(0, vectors + last * this.paddedDimension, vectors + (last + 1) * this.paddedDimension);
     this.bytes.fill(0, membership + last * words * 4, membership + (last + 1) * words * 4);
     this.scales[last] = 0;
-    this.slotOf.delete(faceToken);
     return true;
   }
 
   /** Replaces the face's group membership. False when the token is not indexed. */
   updateGroups(faceToken: string, groupIds: Iterable<string>): boolean {
-    const slot = this.slotOf.get(faceToken);
+    const slot = this.tokens.slotOf(faceToken);
     if (slot === undefined) return false;
     this.writeGroups(slot, groupIds);
     return true;
@@ -266,15 +263,14 @@ export class VectorIndex {
     this.count = 0;
     this.bytes.fill(0);
     this.scales.fill(0);
-    this.tokens.length = 0;
-    this.slotOf.clear();
+    this.tokens.clear();
     this.bitOf.clear();
     this.groupOfBit.length = EVERY_FACE_BIT + 1;
     this.freeBits.length = 0;
   }
 
   groupsOf(faceToken: string): string[] | undefined {
-    const slot = this.slotOf.get(faceToken);
+    const slot = this.tokens.slotOf(faceToken);
     return slot === undefined ? undefined : this.groupIdsAt(slot);
   }
 
@@ -387,7 +383,7 @@ export class VectorIndex {
       }
       // The query's int8 copy is biometric data too: it does not outlive the search.
       this.bytes.fill(0, layout.queryCode, layout.queryVector + this.paddedDimension);
-      return best.slots().map((slot) => ({ faceToken: this.tokens[slot]!, groupIds: this.groupIdsAt(slot) }));
+      return best.slots().map((slot) => ({ faceToken: this.tokens.tokenAt(slot), groupIds: this.groupIdsAt(slot) }));
     }
   }
 

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TokenTable } from '../src/index/token-table.js';
+import { seededRandom } from './helpers/random-vectors.js';
+
+describe('TokenTable', () => {
+  it('agrees with a Map and an array through appends, removals that move the last slot, growth and clears', () => {
+    const random = seededRandom(11);
+    // Tiny start: the records widen and the table grows many times; few buckets make probe chains collide.
+    const table = new TokenTable(2, 2);
+    let slots: string[] = [];
+    const tokenAlphabet = ['a', 'b', 'Z', '9', '-', '_', 'é', '人', '😀'];
+    const newToken = () => Array.from({ length: 1 + Math.floor(random() * 30) }, () => tokenAlphabet[Math.floor(random() * tokenAlphabet.length)]).join('');
+    for (let step = 0; step < 20_000; step++) {
+      const roll = random();
+      if (roll < 0.55 || slots.length === 0) {
+        const token = newToken();
+        if (slots.includes(token)) continue;
+        assert.equal(table.append(token), slots.length);
+        slots.push(token);
+      } else if (roll < 0.999) {
+        const slot = Math.floor(random() * slots.length);
+        table.removeAt(slot);
+        const last = slots.pop()!;
+        if (slot < slots.length) slots[slot] = last;
+      } else {
+        table.clear();
+        slots = [];
+      }
+      if (step % 97 === 0) {
+        assert.equal(table.size, slots.length);
+        slots.forEach((token, slot) => {
+          assert.equal(table.slotOf(token), slot);
+          assert.equal(table.tokenAt(slot), token);
+        });
+        assert.equal(table.slotOf(newToken() + '#absent'), undefined);
+      }
+    }
+  });
+
+  it('refuses a token longer than 255 UTF-8 bytes instead of truncating it', () => {
+    const table = new TokenTable();
+    table.append('x'.repeat(255));
+    assert.throws(() => table.append('x'.repeat(256)), /longer than 255/);
+    assert.throws(() => table.append('人'.repeat(86)), /longer than 255/);
+    assert.equal(table.slotOf('x'.repeat(255)), 0);
+  });
+});
