@@ -9,8 +9,6 @@ export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
 
 /** `data:image/png;base64,`, also with parameters (`;charset=...`) or another/misspelt mime type. */
 const DATA_URL_PREFIX = /^data:[^,]*;base64,/i;
-/** The standard alphabet with at most two trailing pad characters; URL-safe base64 is not accepted. */
-const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 const WHITESPACE = /[\t\n\f\r ]+/g;
 
 export type Base64ImageFailure = 'EMPTY' | 'NOT_BASE64' | 'TOO_LARGE';
@@ -21,6 +19,11 @@ export type Base64ImageResult = { ok: true; bytes: Buffer } | { ok: false; failu
  * Decodes strictly: Node's Buffer.from(text, 'base64') silently skips foreign characters and truncates
  * at stray padding, which would hand garbage to the decoder instead of saying "not base64".
  * Whitespace (line-wrapped MIME base64) is allowed; missing final padding is tolerated.
+ *
+ * The check is done on the result rather than by a regular expression over the text (2 ms for a 400 kB
+ * photo, on the event loop): every character of the standard alphabet yields 6 bits, and any other one is
+ * skipped or ends the decoding, so the bytes reach their full length only when every character counted.
+ * The URL-safe `-` and `_`, which Node's decoder also takes, are refused first.
  */
 export function decodeBase64Image(text: string): Base64ImageResult {
   let payload = text.trimStart();
@@ -31,7 +34,7 @@ export function decodeBase64Image(text: string): Base64ImageResult {
   }
   payload = payload.replace(WHITESPACE, '');
   if (payload.length === 0) return { ok: false, failure: 'EMPTY' };
-  if (!BASE64_TEXT.test(payload)) return { ok: false, failure: 'NOT_BASE64' };
+  if (payload.includes('-') || payload.includes('_')) return { ok: false, failure: 'NOT_BASE64' };
 
   const padding = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
   const remainder = payload.length % 4;
@@ -40,7 +43,8 @@ export function decodeBase64Image(text: string): Base64ImageResult {
   // Check the size before allocating the decoded buffer.
   const decodedLength = Math.floor((payload.length * 3) / 4) - padding;
   if (decodedLength > MAX_IMAGE_BYTES) return { ok: false, failure: 'TOO_LARGE' };
-  return { ok: true, bytes: Buffer.from(payload, 'base64') };
+  const bytes = Buffer.from(payload, 'base64');
+  return bytes.length === decodedLength ? { ok: true, bytes } : { ok: false, failure: 'NOT_BASE64' };
 }
 
 const MIME_TYPES: Record<ImageFormat, string> = {
