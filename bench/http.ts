@@ -1,20 +1,25 @@
 /**
- * `npm run bench:http`: the server under concurrent load over loopback, driven by autocannon in the same
- * process (request bodies are prepared strings, so the client adds little to the event loop). Cases, each for --duration seconds:
- * search (3.2, top 5 in `default`) and compare (3.1) with the 1920 px demo photos of @vladmandic/face-api,
- * registration (1.1; the same photo under a fresh imageMd5 each time) and an overload burst far beyond
- * VISAGE_MAX_PENDING (which must answer 503 with Retry-After, never queue without bound).
+ * `npm run bench:http`: the server under concurrent load over loopback, driven by autocannon from a child
+ * process (bench/http-client.ts), so the event-loop delay reported is the server's alone. Cases, each for
+ * --duration seconds: search (3.2, top 5 in `default`) and compare (3.1) of the photo, registration (1.1;
+ * the photo under a fresh imageMd5 each time, or LFW portraits in turn with --portraits) and an overload burst
+ * far beyond VISAGE_MAX_PENDING (which must answer 503 with Retry-After, never queue without bound).
  * Prints one JSON line a case: req/s, latency p50/p99, errors, and the event-loop delay (monitorEventLoopDelay)
- * seen meanwhile. Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a
- * fresh one), --duration S (10), --connections C (4).
+ * seen meanwhile.
+ * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
+ * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
+ * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
+ * --portraits N (register the first N LFW View 1 portraits in turn instead of the photo; needs ../shared).
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { allImages, lfwAvailable } from './dataset.js';
+import type { ClientCase, ClientResult } from './http-client.js';
 
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -23,10 +28,13 @@ const option = (name: string): string | undefined => {
 const duration = Number(option('duration') ?? 10);
 const connections = Number(option('connections') ?? 4);
 const keptData = option('data');
+const selected = new Set((option('cases') ?? 'search,compare,register,overload').split(','));
+const portraits = Number(option('portraits') ?? 0);
+if (portraits > 0 && !lfwAvailable()) throw new Error('--portraits needs LFW View 1 in ../shared/datasets');
 
-const demo = (i: number) => readFileSync(join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${i}.jpg`));
-const dataUrl = (bytes: Uint8Array) => `data:image/jpeg;base64,${Buffer.from(bytes).toString('base64')}`;
-const photo = dataUrl(demo(6));
+const demo = (i: number) => join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${i}.jpg`);
+const dataUrl = (file: string) => `data:image/jpeg;base64,${readFileSync(file).toString('base64')}`;
+const photo = dataUrl(option('photo') ?? demo(6));
 const otherPhoto = dataUrl(demo(3));
 
 const dataDir = keptData ?? mkdtempSync(join(tmpdir(), 'visage-http-bench-'));
@@ -34,65 +42,49 @@ const started = performance.now();
 const app = await createApp({ ...loadConfig({ ...process.env, VISAGE_DATA: dataDir }), logLevel: 'silent' });
 console.error(`server ready in ${((performance.now() - started) / 1000).toFixed(1)} s with ${app.indexed.loaded} faces indexed`);
 const base = await app.server.listen({ host: '127.0.0.1', port: 0 });
+const client = fork(join(import.meta.dirname, 'http-client.ts'), { execArgv: ['--import', 'tsx'] });
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 
-interface Case {
-  name: string;
-  path: string;
-  body: (request: number) => string;
-  connections?: number;
-}
-
+const run = Date.now().toString(36);
+/** A photo under a new imageMd5 each time (else FACE_ALREADY_EXIST); the client puts the request number for {n}. */
+const registerBody = (image: string, tag = 'x') =>
+  `{"imageMd5":"b${run}${tag}{n}","description":"bench","name":"bench","gender":"","image":"${image}"}`;
+const registerBodies = portraits > 0 ? allImages().slice(0, portraits).map(({ path }, k) => registerBody(dataUrl(path), `p${k}n`)) : [registerBody(photo)];
 const searchBody = JSON.stringify({ image: photo, group: ['default'], topN: 5 });
 const compareBody = JSON.stringify({ image1: photo, image2: otherPhoto });
-const run = Date.now().toString(36);
-/** The same photo under a new imageMd5 each time (else FACE_ALREADY_EXIST). */
-const registerBody = (request: number) =>
-  `{"imageMd5":"b${run}x${request}","description":"bench","name":"bench","gender":"","image":"${photo}"}`;
 
-const cases: Case[] = [
-  { name: 'search', path: '/api/face/search', body: () => searchBody },
-  { name: 'compare', path: '/api/face/compare', body: () => compareBody },
-  { name: 'register', path: '/api/faces', body: registerBody },
-  { name: 'overload', path: '/api/face/search', body: () => searchBody, connections: 200 },
+const cases: Array<{ name: string; path: string; bodies: string[]; connections?: number }> = [
+  { name: 'search', path: '/api/face/search', bodies: [searchBody] },
+  { name: 'compare', path: '/api/face/compare', bodies: [compareBody] },
+  { name: 'register', path: '/api/faces', bodies: registerBodies },
+  { name: 'overload', path: '/api/face/search', bodies: [searchBody], connections: 200 },
 ];
+
+const drive = (job: ClientCase) =>
+  new Promise<ClientResult>((resolve, reject) => {
+    client.once('message', (result) => resolve(result as ClientResult));
+    client.once('exit', (code) => reject(new Error(`the load client exited (${code})`)));
+    client.send(job);
+  });
 
 try {
   // One registration so that search has the photo's own face to find.
-  await fetch(`${base}/api/faces`, { method: 'POST', body: registerBody(-1) });
-  for (const bench of cases) {
-    let request = 0;
+  await fetch(`${base}/api/faces`, { method: 'POST', body: registerBody(photo, 'first').replace('{n}', '') });
+  for (const bench of cases.filter(({ name }) => selected.has(name))) {
     delay.reset();
-    const statuses = new Map<number, number>();
-    let retryAfter = 0;
-    const result = await autocannon({
-      url: base + bench.path,
-      method: 'POST',
-      connections: bench.connections ?? connections,
-      duration,
-      timeout: 30,
-      headers: { 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => ({ ...req, body: bench.body(request++) }) }],
-      setupClient: (client) => {
-        // At run time autocannon passes http-parser's record, whose `headers` is [name, value, name, value, …].
-        client.on('headers', (parsed) => {
-          const fields = (parsed as { headers?: unknown }).headers;
-          if (Array.isArray(fields) && fields.some((field, i) => i % 2 === 0 && String(field).toLowerCase() === 'retry-after')) retryAfter++;
-        });
-        client.on('response', (statusCode: number) => statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1));
-      },
-    });
+    const result = await drive({ url: base + bench.path, bodies: bench.bodies, connections: bench.connections ?? connections, duration });
     console.log(
       JSON.stringify({
         case: bench.name,
         connections: bench.connections ?? connections,
-        req_per_s: Number(result.requests.average.toFixed(1)),
-        p50_ms: result.latency.p50,
-        p99_ms: result.latency.p99,
-        errors: result.errors + result.timeouts,
-        statuses: Object.fromEntries(statuses),
-        with_retry_after: retryAfter,
+        req_per_s: Number(result.requestsPerSecond.toFixed(1)),
+        ok_per_s: Number(((result.statuses['200'] ?? 0) / duration).toFixed(1)),
+        p50_ms: result.p50,
+        p99_ms: result.p99,
+        errors: result.errors,
+        statuses: result.statuses,
+        with_retry_after: result.withRetryAfter,
         event_loop_p50_ms: Number((delay.percentile(50) / 1e6).toFixed(1)),
         event_loop_p99_ms: Number((delay.percentile(99) / 1e6).toFixed(1)),
         event_loop_max_ms: Number((delay.max / 1e6).toFixed(1)),
@@ -103,6 +95,7 @@ try {
   }
 } finally {
   delay.disable();
+  client.send('exit');
   await app.close();
   if (!keptData) rmSync(dataDir, { recursive: true, force: true });
 }
