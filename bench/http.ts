@@ -5,7 +5,7 @@
  * the photo under a fresh imageMd5 each time, or LFW portraits in turn with --portraits) and an overload burst
  * far beyond VISAGE_MAX_PENDING (which must answer 503 with Retry-After, never queue without bound).
  * Prints one JSON line a case: req/s, latency p50/p99, errors, and the event-loop delay (monitorEventLoopDelay)
- * seen meanwhile.
+ * seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest stretch of the loop thread's own CPU time.
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
  * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
  * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
@@ -20,6 +20,38 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { allImages, lfwAvailable } from './dataset.js';
 import type { ClientCase, ClientResult } from './http-client.js';
+
+/**
+ * The most CPU time the event-loop thread spent between two ticks of a 5 ms timer: the longest stall the
+ * server itself caused. On a shared machine the wall-clock delay also counts the time the thread waited for
+ * a core; this does not (Linux: the thread's run time from /proc/thread-self/schedstat; undefined elsewhere).
+ */
+class LongestBusyStretch {
+  maxMs: number | undefined;
+  private last = LongestBusyStretch.runNs();
+  private readonly timer = setInterval(() => {
+    const now = LongestBusyStretch.runNs();
+    if (now !== undefined && this.last !== undefined) this.maxMs = Math.max(this.maxMs ?? 0, Number(now - this.last) / 1e6);
+    this.last = now;
+  }, 5);
+
+  reset(): void {
+    this.maxMs = undefined;
+    this.last = LongestBusyStretch.runNs();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private static runNs(): bigint | undefined {
+    try {
+      return BigInt(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]!);
+    } catch {
+      return undefined;
+    }
+  }
+}
 
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -45,6 +77,7 @@ const base = await app.server.listen({ host: '127.0.0.1', port: 0 });
 const client = fork(join(import.meta.dirname, 'http-client.ts'), { execArgv: ['--import', 'tsx'] });
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
+const busy = new LongestBusyStretch();
 
 const run = Date.now().toString(36);
 /** A photo under a new imageMd5 each time (else FACE_ALREADY_EXIST); the client puts the request number for {n}. */
@@ -73,6 +106,7 @@ try {
   await fetch(`${base}/api/faces`, { method: 'POST', body: registerBody(photo, 'first').replace('{n}', '') });
   for (const bench of cases.filter(({ name }) => selected.has(name))) {
     delay.reset();
+    busy.reset();
     const result = await drive({ url: base + bench.path, bodies: bench.bodies, connections: bench.connections ?? connections, duration });
     console.log(
       JSON.stringify({
@@ -88,6 +122,7 @@ try {
         event_loop_p50_ms: Number((delay.percentile(50) / 1e6).toFixed(1)),
         event_loop_p99_ms: Number((delay.percentile(99) / 1e6).toFixed(1)),
         event_loop_max_ms: Number((delay.max / 1e6).toFixed(1)),
+        event_loop_max_cpu_ms: busy.maxMs === undefined ? null : Number(busy.maxMs.toFixed(1)),
         indexed_faces: app.indexed.loaded,
         load_average: Number(loadavg()[0]!.toFixed(1)),
       }),
@@ -95,6 +130,7 @@ try {
   }
 } finally {
   delay.disable();
+  busy.stop();
   client.send('exit');
   await app.close();
   if (!keptData) rmSync(dataDir, { recursive: true, force: true });
