@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { VisageError } from '../../errors.js';
 import type { ImageFormat } from '../../vision/types.js';
@@ -115,6 +116,25 @@ interface VectorSql {
   embedding: Buffer;
 }
 
+/** File names read per statement by the file check; one read of a million held the event loop for seconds. */
+const FILE_NAME_BATCH = 5_000;
+
+/**
+ * Every file name a keyset-paged statement lists, a batch at a time with a turn of the event loop between
+ * batches. Not one snapshot: callers run where no write of this process can interleave (the write queue,
+ * or before the store is shared).
+ */
+async function namesInBatches(statement: Database.Statement<[number, number], { pk: number; file: string }>): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (let afterPk = 0; ; ) {
+    const batch = statement.all(afterPk, FILE_NAME_BATCH);
+    for (const row of batch) names.add(row.file);
+    if (batch.length < FILE_NAME_BATCH) return names;
+    afterPk = batch.at(-1)!.pk;
+    await nextTurn();
+  }
+}
+
 /** Set by migration 7 until the faces registered before it have their compact vectors. */
 const COMPACT_PENDING = 'compact vectors pending';
 
@@ -208,6 +228,12 @@ function prepareStatements(db: Database.Database) {
     allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
     allFaceFiles: db.prepare<[], { id: number; face_token: string; crop_file: string }>('SELECT id, face_token, crop_file FROM faces'),
     allImageFiles: db.prepare<[], { pk: number; file: string }>('SELECT pk, file FROM images'),
+    originalFilesAfter: db.prepare<[number, number], { pk: number; file: string }>(
+      'SELECT pk, file FROM images WHERE pk > ? ORDER BY pk LIMIT ?',
+    ),
+    cropFilesAfter: db.prepare<[number, number], { pk: number; file: string }>(
+      'SELECT id AS pk, crop_file AS file FROM faces WHERE id > ? ORDER BY id LIMIT ?',
+    ),
     listGroups: db.prepare<[], GroupSql & { face_count: number }>(
       `SELECT g.*, (SELECT count(*) FROM bindings b WHERE b.group_pk = g.pk) AS face_count
        FROM face_groups g ORDER BY g.pk`,
@@ -348,15 +374,15 @@ class SqliteStore implements Store {
     return bytesToEmbedding(this.codec.open(blob));
   }
 
-  private referencedFiles(): Record<BlobKind, Set<string>> {
+  private async referencedFiles(): Promise<Record<BlobKind, Set<string>>> {
     return {
-      originals: new Set(this.sql.allOriginalFiles.all().map((row) => row.file)),
-      crops: new Set(this.sql.allCropFiles.all().map((row) => row.file)),
+      originals: await namesInBatches(this.sql.originalFilesAfter),
+      crops: await namesInBatches(this.sql.cropFilesAfter),
     };
   }
 
   private async inventories(): Promise<Record<BlobKind, { unreferenced: string[]; missing: string[] }>> {
-    const referenced = this.referencedFiles();
+    const referenced = await this.referencedFiles();
     return {
       originals: await this.files.inventory('originals', referenced.originals),
       crops: await this.files.inventory('crops', referenced.crops),
