@@ -116,21 +116,24 @@ interface VectorSql {
   embedding: Buffer;
 }
 
-/** File names read per statement by the file check; one read of a million held the event loop for seconds. */
-const FILE_NAME_BATCH = 5_000;
+/** File names read per statement by the file check (~1 ms); one read of a million held the event loop for seconds. */
+const FILE_NAME_BATCH = 1_000;
 
 /**
  * Every file name a keyset-paged statement lists, a batch at a time with a turn of the event loop between
  * batches. Not one snapshot: callers run where no write of this process can interleave (the write queue,
  * or before the store is shared).
  */
-async function namesInBatches(statement: Database.Statement<[number, number], { pk: number; file: string }>): Promise<Set<string>> {
+async function namesInBatches<Key extends number | string>(
+  statement: Database.Statement<[Key, number], { after: Key; file: string }>,
+  first: Key,
+): Promise<Set<string>> {
   const names = new Set<string>();
-  for (let afterPk = 0; ; ) {
-    const batch = statement.all(afterPk, FILE_NAME_BATCH);
+  for (let after = first; ; ) {
+    const batch = statement.all(after, FILE_NAME_BATCH);
     for (const row of batch) names.add(row.file);
     if (batch.length < FILE_NAME_BATCH) return names;
-    afterPk = batch.at(-1)!.pk;
+    after = batch.at(-1)!.after;
     await nextTurn();
   }
 }
@@ -228,11 +231,13 @@ function prepareStatements(db: Database.Database) {
     allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
     allFaceFiles: db.prepare<[], { id: number; face_token: string; crop_file: string }>('SELECT id, face_token, crop_file FROM faces'),
     allImageFiles: db.prepare<[], { pk: number; file: string }>('SELECT pk, file FROM images'),
-    originalFilesAfter: db.prepare<[number, number], { pk: number; file: string }>(
-      'SELECT pk, file FROM images WHERE pk > ? ORDER BY pk LIMIT ?',
+    // Keyset pages: images by pk (narrow rows); faces by crop file name, read from the covering index
+    // faces_by_crop_file (paging by id would read every face's wide row, embedding included).
+    originalFilesAfter: db.prepare<[number, number], { after: number; file: string }>(
+      'SELECT pk AS after, file FROM images WHERE pk > ? ORDER BY pk LIMIT ?',
     ),
-    cropFilesAfter: db.prepare<[number, number], { pk: number; file: string }>(
-      'SELECT id AS pk, crop_file AS file FROM faces WHERE id > ? ORDER BY id LIMIT ?',
+    cropFilesAfter: db.prepare<[string, number], { after: string; file: string }>(
+      'SELECT crop_file AS after, crop_file AS file FROM faces WHERE crop_file > ? ORDER BY crop_file LIMIT ?',
     ),
     listGroups: db.prepare<[], GroupSql & { face_count: number }>(
       `SELECT g.*, (SELECT count(*) FROM bindings b WHERE b.group_pk = g.pk) AS face_count
@@ -376,8 +381,8 @@ class SqliteStore implements Store {
 
   private async referencedFiles(): Promise<Record<BlobKind, Set<string>>> {
     return {
-      originals: await namesInBatches(this.sql.originalFilesAfter),
-      crops: await namesInBatches(this.sql.cropFilesAfter),
+      originals: await namesInBatches(this.sql.originalFilesAfter, 0),
+      crops: await namesInBatches(this.sql.cropFilesAfter, ''),
     };
   }
 
