@@ -1,7 +1,7 @@
 /**
  * The load side of `bench:http`, in its own process (forked by bench/http.ts) so that building requests and
  * parsing answers never runs on the event loop whose delay the bench reports. It receives one case at a time
- * over IPC, drives it with autocannon and sends back the counts.
+ * over IPC, answers 'ready', drives it with autocannon on 'go' and sends back the counts.
  */
 import autocannon from 'autocannon';
 
@@ -60,9 +60,16 @@ async function drive({ url, bodies, connections, duration }: ClientCase): Promis
   };
 }
 
-process.on('message', (message: ClientCase | 'exit') => {
+/** A case arrives first (its bodies can be megabytes: not sent while the server's event loop is measured), then 'go'. */
+let pending: ClientCase | undefined;
+process.on('message', (message: ClientCase | 'go' | 'exit') => {
   if (message === 'exit') process.exit(0);
-  drive(message).then(
+  if (message !== 'go') {
+    pending = message;
+    process.send!('ready');
+    return;
+  }
+  drive(pending!).then(
     (result) => process.send!(result),
     (error: unknown) => {
       console.error(error);
