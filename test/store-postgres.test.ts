@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { encodeCompact } from '../src/index/compact-codec.js';
 import { ADVISORY_LOCK } from '../src/store/postgres/locks.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import type { GroupRecord, SequencedChange, Store } from '../src/store/store.js';
@@ -11,15 +12,33 @@ import {
   SKIP_WITHOUT_POSTGRES,
   testDatabaseUrl,
 } from './helpers/postgres.js';
-import { sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
+import { assertCompactAgrees, sampleFace, sampleImage, storeConformance } from './helpers/store-conformance.js';
 
 if (SKIP_WITHOUT_POSTGRES) {
   it('PostgreSQL store tests', { skip: SKIP_WITHOUT_POSTGRES }, () => {});
 } else {
+  const schemaOf = new WeakMap<Store, string>();
   // A small batch size so streaming crosses batch boundaries.
-  storeConformance('postgres', (options) =>
-    openTestPostgresStore({ groupLimit: options?.groupLimit, streamBatchSize: 7 }),
-  );
+  const openIn = async (schema: string, groupLimit?: number): Promise<Store> => {
+    const store = await openTestPostgresStore({ schema, groupLimit, streamBatchSize: 7 });
+    schemaOf.set(store, schema);
+    return store;
+  };
+  storeConformance('postgres', (options) => openIn(freshSchema(), options?.groupLimit), {
+    async persistedCompact(store) {
+      const rows = await adminQuery<{ face_token: string; model_id: string; record: Buffer }>(
+        `SELECT face_token, model_id, record FROM ${schemaOf.get(store)!}.compact_vectors`,
+      );
+      return new Map(rows.map((row) => [row.face_token, { modelId: row.model_id, record: row.record }]));
+    },
+    async forgetCompactAndReopen(store) {
+      const schema = schemaOf.get(store)!;
+      await store.close();
+      // What migration 4 leaves in a library written before it.
+      await adminQuery(`DELETE FROM ${schema}.compact_vectors; INSERT INTO ${schema}.compact_pending SELECT id FROM ${schema}.faces`);
+      return openIn(schema);
+    },
+  });
   postgresSpecifics();
 }
 
@@ -73,6 +92,39 @@ function postgresSpecifics(): void {
         assert.deepEqual(vectors[0]?.embedding, face.embedding);
         const sizes = await adminQuery<{ n: number }>(`SELECT length(bytes) AS n FROM ${schema}.images`);
         assert.equal(sizes[0]?.n, image.bytes.length);
+      }));
+
+    it('streams a face committed without its compact record (an older replica mid-upgrade), and fills it in at the next open', () =>
+      withReplicas(async (a, _b, schema) => {
+        const registered = sampleFace();
+        await a.registerFace(sampleImage(), registered);
+        // As a replica of the version before migration 4 writes a face: the row and its binding, no record.
+        const old = sampleFace();
+        await adminQuery(
+          `WITH image AS (INSERT INTO ${schema}.images (image_id, description, format, bytes) VALUES ('old-replica', '', 'jpeg', '\\x01') RETURNING pk),
+                face AS (INSERT INTO ${schema}.faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom, model_id, embedding, crop)
+                         SELECT $1, pk, '', '', 0, 0, 1, 1, $2, $3, '\\x01' FROM image RETURNING id)
+           INSERT INTO ${schema}.bindings (face_id, group_pk) SELECT face.id, g.pk FROM face, ${schema}.face_groups g WHERE g.group_id = 'default'`,
+          [old.faceToken, old.modelId, Buffer.from(old.embedding.buffer)],
+        );
+        const pending = await adminQuery<{ face_token: string }>(
+          `SELECT f.face_token FROM ${schema}.compact_pending p JOIN ${schema}.faces f ON f.id = p.face_id`,
+        );
+        assert.deepEqual(pending.map((row) => row.face_token), [old.faceToken]); // the deferred trigger listed it
+        await assertCompactAgrees(a, old.modelId); // encoded on the way, the others read as stored
+
+        const reopened = await openTestPostgresStore({ schema });
+        try {
+          assert.deepEqual(await adminQuery(`SELECT * FROM ${schema}.compact_pending`), []);
+          const records = await adminQuery<{ face_token: string; record: Buffer }>(`SELECT face_token, record FROM ${schema}.compact_vectors`);
+          assert.deepEqual(
+            new Map(records.map((row) => [row.face_token, new Uint8Array(row.record)])),
+            new Map([registered, old].map((face) => [face.faceToken, encodeCompact(face.embedding)])),
+          );
+          await assertCompactAgrees(reopened, old.modelId);
+        } finally {
+          await reopened.close();
+        }
       }));
 
     it('holds the group limit and name uniqueness when two replicas create groups at once', () =>

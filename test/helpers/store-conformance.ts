@@ -16,6 +16,14 @@ export interface StoreFactoryOptions {
 /** A fresh, empty store per call; the suite closes it. */
 export type StoreFactory = (options?: StoreFactoryOptions) => Promise<Store>;
 
+/** What the suite reads and changes beneath the Store interface, in a store's own tables. */
+export interface StoreInternals {
+  /** Each face's persisted compact record (as stored: plaintext in these tests) and its model, by face token. */
+  persistedCompact(store: Store): Promise<Map<string, { modelId: string; record: Uint8Array }>>;
+  /** Closes `store`, drops every compact record as a library written before they were kept, and opens it again. */
+  forgetCompactAndReopen(store: Store): Promise<Store>;
+}
+
 const DIMENSION = 512;
 const MODEL_ID = 'test-model@1';
 
@@ -87,7 +95,17 @@ export async function assertCompactAgrees(store: Store, modelId: string): Promis
   assert.deepEqual(compact, expected);
 }
 
-export function storeConformance(name: string, factory: StoreFactory): void {
+/** Every face has exactly the compact record of its current embedding, by its model, persisted. */
+async function assertCompactPersisted(store: Store, internals: StoreInternals): Promise<void> {
+  const expected = new Map<string, { modelId: string; record: Uint8Array }>();
+  for await (const vector of store.streamVectors()) {
+    expected.set(vector.faceToken, { modelId: vector.modelId, record: encodeCompact(vector.embedding) });
+  }
+  const persisted = new Map([...(await internals.persistedCompact(store))].map(([token, value]) => [token, { ...value, record: new Uint8Array(value.record) }]));
+  assert.deepEqual(persisted, expected);
+}
+
+export function storeConformance(name: string, factory: StoreFactory, internals: StoreInternals): void {
   describe(`Store conformance: ${name}`, () => {
     it('starts with the default group (score 80, empty name and type)', () =>
       withStore(factory, async (store) => {
@@ -590,6 +608,41 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await assertCompactAgrees(store, MODEL_ID);
       }));
 
+    it('persists each face\'s compact record in the transaction that writes its embedding, through every write', () =>
+      withStore(factory, async (store) => {
+        await store.createGroup(group('g'));
+        const [a, b, c] = [await register(store), await register(store), await register(store)];
+        await assertCompactPersisted(store, internals);
+        await store.bind(a.faceToken, ['g']);
+        await store.unbind(b.faceToken, ['default']);
+        await store.deleteFace(b.faceToken);
+        await store.deleteImage(c.imageId);
+        await assertCompactPersisted(store, internals);
+        const restored = { ...sampleFace(), id: a.id + 100, groupIds: ['g'] };
+        await store.restoreImage(sampleImage(), [restored]);
+        await store.importImage({ image: sampleImage(), faces: [{ ...sampleFace(), id: a.id + 200, groupIds: ['default'] }] });
+        await assertCompactPersisted(store, internals);
+        await store.deleteGroup('g', 2); // removes a and the restored face
+        await assertCompactPersisted(store, internals);
+        assert.equal((await internals.persistedCompact(store)).size, 1);
+        await store.wipe();
+        assert.deepEqual(await internals.persistedCompact(store), new Map());
+      }));
+
+    it('fills in the compact records of faces stored without them, at the next open', async () => {
+      let store = await factory();
+      try {
+        await store.createGroup(group('g'));
+        const faces = [await register(store), await register(store), await register(store)];
+        await store.bind(faces[1]!.faceToken, ['g']);
+        store = await internals.forgetCompactAndReopen(store);
+        await assertCompactPersisted(store, internals);
+        await assertCompactAgrees(store, MODEL_ID);
+      } finally {
+        await store.close();
+      }
+    });
+
     describe('model upgrade', () => {
       const NEW_MODEL = 'test-model@2';
       const vectorsBy = async (store: Store, modelId?: string) => {
@@ -621,6 +674,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           );
 
           // Search data is untouched: current vectors stay; the new model's set holds only the staged face.
+          await assertCompactPersisted(store, internals);
           const current = await vectorsBy(store);
           assert.deepEqual(current.get(a.faceToken), { modelId: MODEL_ID, embedding: a.face.embedding });
           assert.deepEqual([...(await vectorsBy(store, NEW_MODEL))], [[a.faceToken, { modelId: NEW_MODEL, embedding: staged }]]);
@@ -654,6 +708,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           assert.deepEqual(await store.modelCoverage(MODEL_ID), { faces: 3, covered: 0 });
           assert.deepEqual(await vectorsBy(store, MODEL_ID), new Map()); // staged rows are gone
           await assertCompactAgrees(store, NEW_MODEL); // the compact vectors followed the promotion
+          await assertCompactPersisted(store, internals);
         }));
 
       it('forgets staged embeddings of deleted faces', () =>

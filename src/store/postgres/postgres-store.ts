@@ -11,7 +11,6 @@
 import type pg from 'pg';
 import { VisageError } from '../../errors.js';
 import type { ImageFormat } from '../../vision/types.js';
-import { compactBatches } from '../compact-batches.js';
 import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
 import type {
   ApiKeyRecord,
@@ -48,7 +47,8 @@ import { appendChanges, changeChannel, PostgresChangeFeed } from './change-log.j
 import { createPool, inTransaction, queryPage, sqlState, violatedConstraint, type PostgresConnection } from './database.js';
 import { ADVISORY_LOCK } from './locks.js';
 import { applyPostgresMigrations } from './migrations.js';
-import { selectVectors, toStoredVector, type VectorSql } from './vectors.js';
+import { fillPendingCompactVectors, streamCompactBlocks, writeCompactVectors } from './compact-vectors.js';
+import { GROUP_IDS_OF_FACE, selectVectors, selectVectorsByModel, toStoredVector, type VectorSql } from './vectors.js';
 
 export interface PostgresStoreOptions extends PostgresConnection {
   /** Total number of groups, `default` included. */
@@ -68,11 +68,6 @@ interface FaceDetailSql extends FaceRowSql, RectSql {
 interface ExportedFaceSql extends Omit<FaceDetailSql, 'image_id' | 'description'> {
   image_pk: number;
 }
-
-
-const GROUP_IDS_OF_FACE = `ARRAY(SELECT g.group_id FROM bindings b JOIN face_groups g ON g.pk = b.group_pk
-                                WHERE b.face_id = f.id ORDER BY b.seq)`;
-
 
 
 const faceChanges = (faceTokens: readonly string[]): StoreChange[] =>
@@ -103,6 +98,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     } finally {
       client.release();
     }
+    await fillPendingCompactVectors(pool);
     return new PostgresStore(pool, options);
   } catch (error) {
     await pool.end();
@@ -122,7 +118,7 @@ class PostgresStore implements Store {
     options: PostgresStoreOptions,
   ) {
     this.groupLimit = options.groupLimit ?? DEFAULT_GROUP_LIMIT;
-    this.streamBatchSize = options.streamBatchSize ?? 1000;
+    this.streamBatchSize = options.streamBatchSize ?? 5000;
     this.channel = changeChannel(options.schema);
     this.changeFeed = new PostgresChangeFeed(pool, options);
     this.access = new PostgresAccessRecords(pool);
@@ -165,7 +161,7 @@ class PostgresStore implements Store {
     return rows[0]?.pk;
   }
 
-  /** Inserts a face (with `id` when given, else the next from the sequence); its id. */
+  /** Inserts a face (with `id` when given, else the next from the sequence) and its compact record; its id. */
   private static async insertFace(client: pg.PoolClient, imagePk: number, face: NewFace, id: number | null = null): Promise<number> {
     const { rect } = face;
     const { rows } = await client.query<{ id: number }>(
@@ -177,7 +173,9 @@ class PostgresStore implements Store {
         face.modelId, embeddingToBytes(face.embedding), Buffer.from(face.crop),
       ],
     );
-    return rows[0]!.id;
+    const faceId = rows[0]!.id;
+    await writeCompactVectors(client, [{ faceId, ...face }]);
+    return faceId;
   }
 
   // ---- images and faces ----
@@ -582,14 +580,11 @@ class PostgresStore implements Store {
       const { rows } =
         modelId === undefined
           ? await this.pool.query<VectorSql>(`${selectVectors} WHERE f.id > $1 ORDER BY f.id LIMIT $2`, [afterId, this.streamBatchSize])
-          : await this.pool.query<VectorSql>(
-              // A face's embedding by that model: its current one when that model made it, else a staged one.
-              `SELECT f.id, f.face_token, $1::text AS model_id, coalesce(s.embedding, f.embedding) AS embedding,
-                      ${GROUP_IDS_OF_FACE} AS group_ids
-               FROM faces f LEFT JOIN staged_embeddings s ON s.face_id = f.id AND s.model_id = $1
-               WHERE (f.model_id = $1 OR s.face_id IS NOT NULL) AND f.id > $2 ORDER BY f.id LIMIT $3`,
-              [modelId, afterId, this.streamBatchSize],
-            );
+          : await this.pool.query<VectorSql>(`${selectVectorsByModel} AND f.id > $2 ORDER BY f.id LIMIT $3`, [
+              modelId,
+              afterId,
+              this.streamBatchSize,
+            ]);
       for (const row of rows) yield toStoredVector(row);
       const last = rows.at(-1);
       if (!last || rows.length < this.streamBatchSize) return;
@@ -614,9 +609,9 @@ class PostgresStore implements Store {
     return new Map(rows.map((row) => [row.face_token, bytesToEmbedding(row.embedding)]));
   }
 
-  /** PostgreSQL keeps no compact records (yet): they are encoded from the streamed float32 vectors. */
+  /** From the compact records persisted beside the embeddings (compact-vectors.ts). */
   streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
-    return compactBatches(this.streamVectors(modelId), this.streamBatchSize);
+    return streamCompactBlocks(this.pool, modelId, this.streamBatchSize);
   }
 
   // ---- model upgrade ----
@@ -663,6 +658,20 @@ class PostgresStore implements Store {
       await client.query('LOCK TABLE faces IN SHARE MODE');
       const { faces, covered } = await PostgresStore.coverage(client, modelId);
       if (covered < faces) return false;
+      // The promoted faces' compact records follow their new embeddings.
+      for (let afterId = 0; ; ) {
+        const { rows } = await client.query<{ face_id: number; face_token: string; embedding: Buffer }>(
+          `SELECT s.face_id, f.face_token, s.embedding FROM staged_embeddings s JOIN faces f ON f.id = s.face_id
+           WHERE s.model_id = $1 AND s.face_id > $2 ORDER BY s.face_id LIMIT 1000`,
+          [modelId, afterId],
+        );
+        await writeCompactVectors(
+          client,
+          rows.map((row) => ({ faceId: row.face_id, faceToken: row.face_token, modelId, embedding: bytesToEmbedding(row.embedding) })),
+        );
+        if (rows.length < 1000) break;
+        afterId = rows.at(-1)!.face_id;
+      }
       const promoted = await client.query<{ face_token: string }>(
         `UPDATE faces f SET model_id = s.model_id, embedding = s.embedding
          FROM staged_embeddings s WHERE s.face_id = f.id AND s.model_id = $1 RETURNING f.face_token`,
