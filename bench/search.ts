@@ -1,30 +1,37 @@
 /**
- * `npm run bench:search -- --faces N`: the 1:N search core at scale, on a synthetic library.
+ * `npm run bench:search -- --faces N [--store sqlite|postgres]`: the 1:N search core at scale, on a synthetic library.
  *
  * N normalised 512-d vectors in identity clusters (5 faces an identity, cosine ≈ 0.6 within one, ≈ 0 across),
- * each face bound to `default` and one or two of 63 other groups. The rows go into the real SQLite schema in
- * batched transactions (bulk SQL: 2 × N fsynced blob files through registerFace would take hours at 1 M; every
- * face shares one placeholder original and crop); start-up then runs the real code: open the store, stream
- * the vectors, build the index. Queries are fresh samples of random identities searched for the top 5, half
- * in `default` (the whole library), half in 1–3 random other groups; recall@5 is against an exact float64
- * scan of the stored vectors. Prints one JSON line last:
+ * each face bound to `default` and one or two of 63 other groups. The rows go into the real schema of the
+ * store in batched transactions, each face with the compact record registerFace writes beside it (bulk SQL:
+ * 2 × N fsynced blob files through registerFace would take hours at 1 M; every face shares one placeholder
+ * original and crop); start-up then runs the real code: open the store (migrations included), stream the
+ * compact vectors, build the index. Queries are fresh samples of random identities searched for the top 5,
+ * half in `default` (the whole library), half in 1–3 random other groups; recall@5 is against an exact
+ * float64 scan of the stored vectors (streamed through the store). Prints one JSON line last:
  * {"faces","p50_ms","p99_ms","recall_at_5","build_s","rss_mb","startup_s", …}; the `_cpu` figures are CPU time
  * of the process, which other sessions' load on a shared machine inflates far less than wall time.
  * Options: --faces N (10000), --queries Q (200 timed; recall on the first --recall-queries, default 100),
  * --shortlist S (the index default), --threads T (scan threads, default 2; 0 scans on the event loop),
  * --concurrency C (searches in flight in the burst the event-loop delay is measured under, default 8),
- * --keep DIR (reuse/keep the library there).
- */
+ * --store postgres (in a schema of the database at VISAGE_DATABASE_URL or VISAGE_TEST_DATABASE_URL, e.g.
+ * `scripts/pg-test-cluster.sh npm run bench:search -- --store postgres`; the PostgreSQL server runs on the same
+ * machine, so its CPU is part of the start-up's wall time but not of `startup_cpu_s`),
+ * --keep NAME (reuse/keep the library: a data directory for SQLite, a schema name for PostgreSQL). */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { encodeCompact } from '../src/index/compact-codec.js';
 import { EMBEDDING_SIZE, EMBEDDING_MODEL_ID } from '../src/vision/embed.js';
 import { loadVectorIndex } from '../src/index/load-index.js';
 import { DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
-import { DEFAULT_GROUP_ID } from '../src/store/store.js';
+import { embeddingToBytes } from '../src/store/embedding-bytes.js';
+import { clientConfig } from '../src/store/postgres/database.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { DEFAULT_GROUP_ID, type Store } from '../src/store/store.js';
 import { BlobFiles } from '../src/store/sqlite/blob-files.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { randomUnitVector, seededRandom } from '../test/helpers/random-vectors.js';
@@ -41,8 +48,14 @@ const shortlist = option('shortlist', DEFAULT_SHORTLIST);
 const scanThreads = option('threads', 2);
 /** Searches in flight at once in the burst that event-loop delay is measured under. */
 const burstConcurrency = option('concurrency', 8);
-const keepAt = process.argv.indexOf('--keep');
-const keptDir = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
+const textOption = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+/** A data directory (SQLite) or a schema name (PostgreSQL) to reuse and keep. */
+const keptName = textOption('keep');
+const storeKind = textOption('store') ?? 'sqlite';
+if (storeKind !== 'sqlite' && storeKind !== 'postgres') throw new Error(`--store sqlite|postgres, not ${storeKind}`);
 
 const DIMENSION = EMBEDDING_SIZE;
 const FACES_PER_IDENTITY = 5;
@@ -53,6 +66,9 @@ const NOISE = 0.82;
 const MODEL_ID = EMBEDDING_MODEL_ID;
 const GROUPS = Array.from({ length: 63 }, (_, i) => `g${i + 1}`);
 const BATCH = 10_000;
+/** Smaller: every value travels as text in the statement's parameters. */
+const PG_BATCH = 2_000;
+const PLACEHOLDER_JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
 
 const random = seededRandom(2026);
 const identities = Math.ceil(faces / FACES_PER_IDENTITY);
@@ -72,15 +88,48 @@ function sampleOf(identity: number): Float32Array {
 }
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
-async function build(dataDir: string): Promise<number> {
-  const started = performance.now();
-  const store = await openSqliteStore({ dataDir });
+interface SyntheticFace {
+  n: number;
+  faceToken: string;
+  name: string;
+  embedding: Float32Array;
+  record: Uint8Array;
+  /** `default` first, then one or two of GROUPS. */
+  groupIds: string[];
+}
+
+/** Faces from..to-1 of the synthetic library, each with the compact record registerFace would write. */
+function syntheticFaces(from: number, to: number): SyntheticFace[] {
+  return Array.from({ length: to - from }, (_, k) => {
+    const n = from + k;
+    const identity = n % identities;
+    const embedding = sampleOf(identity);
+    const groupIds = [DEFAULT_GROUP_ID];
+    for (let g = random() < 0.5 ? 1 : 2; g > 0; g--) groupIds.push(pick(GROUPS));
+    return {
+      n,
+      faceToken: `syntheticface${String(n).padStart(10, '0')}`,
+      name: `identity ${identity}`,
+      embedding,
+      record: encodeCompact(embedding),
+      groupIds: [...new Set(groupIds)],
+    };
+  });
+}
+
+/** The library's groups, through the Store interface. */
+async function createGroups(store: Store): Promise<void> {
   for (const groupId of GROUPS) await store.createGroup({ groupId, groupName: groupId, groupType: 'bench', groupScore: 80 });
+}
+
+async function buildSqlite(dataDir: string): Promise<void> {
+  const store = await openSqliteStore({ dataDir });
+  await createGroups(store);
   await store.close();
   // One durable placeholder original and crop, referenced by every synthetic row.
   const files = new BlobFiles(dataDir);
-  const original = await files.write('originals', new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
-  const crop = await files.write('crops', new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+  const original = await files.write('originals', PLACEHOLDER_JPEG);
+  const crop = await files.write('crops', PLACEHOLDER_JPEG);
 
   const db = new Database(join(dataDir, 'visage.db'));
   db.pragma('journal_mode = WAL');
@@ -93,21 +142,61 @@ async function build(dataDir: string): Promise<number> {
   const insertBinding = db.prepare('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)');
   // As registerFace writes it: the compact vector beside the embedding (migration 7).
   const insertCompact = db.prepare('INSERT INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)');
-  const insertBatch = db.transaction((from: number, to: number) => {
-    for (let n = from; n < to; n++) {
-      const identity = n % identities;
-      const embedding = sampleOf(identity);
-      const imagePk = insertImage.run(`syn${n}`, `synthetic ${n}`, 'jpeg', original).lastInsertRowid;
-      const faceToken = `syntheticface${String(n).padStart(10, '0')}`;
-      const faceId = insertFace.run(faceToken, imagePk, `identity ${identity}`, MODEL_ID, Buffer.from(embedding.buffer), crop).lastInsertRowid;
-      insertCompact.run(faceId, faceToken, MODEL_ID, encodeCompact(embedding));
-      insertBinding.run(faceId, groupPk.get(DEFAULT_GROUP_ID)!);
-      for (let g = random() < 0.5 ? 1 : 2; g > 0; g--) insertBinding.run(faceId, groupPk.get(pick(GROUPS))!);
+  const insertBatch = db.transaction((batch: SyntheticFace[]) => {
+    for (const face of batch) {
+      const imagePk = insertImage.run(`syn${face.n}`, `synthetic ${face.n}`, 'jpeg', original).lastInsertRowid;
+      const faceId = insertFace.run(face.faceToken, imagePk, face.name, MODEL_ID, embeddingToBytes(face.embedding), crop).lastInsertRowid;
+      insertCompact.run(faceId, face.faceToken, MODEL_ID, face.record);
+      for (const groupId of face.groupIds) insertBinding.run(faceId, groupPk.get(groupId)!);
     }
   });
-  for (let from = 0; from < faces; from += BATCH) insertBatch(from, Math.min(faces, from + BATCH));
+  for (let from = 0; from < faces; from += BATCH) insertBatch(syntheticFaces(from, Math.min(faces, from + BATCH)));
   db.close();
-  return (performance.now() - started) / 1000;
+}
+
+/** The same rows in PostgreSQL (migration 4's compact records included), a transaction per batch. */
+async function buildPostgres(url: string, schema: string): Promise<void> {
+  const store = await openPostgresStore({ url, schema });
+  await createGroups(store);
+  await store.close();
+  const client = new pg.Client(clientConfig({ url, schema }));
+  await client.connect();
+  try {
+    for (let from = 0; from < faces; from += PG_BATCH) {
+      const batch = syntheticFaces(from, Math.min(faces, from + PG_BATCH));
+      await client.query('BEGIN');
+      await client.query(
+        `WITH u AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) AS u(n, face_token, name, embedding, record)),
+              image AS (INSERT INTO images (image_id, description, format, bytes)
+                        SELECT 'syn' || n, 'synthetic ' || n, 'jpeg', $6 FROM u RETURNING pk, image_id),
+              face AS (INSERT INTO faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom, model_id, embedding, crop)
+                       SELECT u.face_token, image.pk, u.name, '', 0, 0, 112, 112, $7, u.embedding, $6
+                       FROM u JOIN image ON image.image_id = 'syn' || u.n RETURNING id, face_token)
+         INSERT INTO compact_vectors (face_id, face_token, model_id, record)
+         SELECT face.id, face.face_token, $7, u.record FROM face JOIN u USING (face_token)`,
+        [
+          batch.map((face) => face.n),
+          batch.map((face) => face.faceToken),
+          batch.map((face) => face.name),
+          batch.map((face) => embeddingToBytes(face.embedding)),
+          batch.map((face) => Buffer.from(face.record)),
+          Buffer.from(PLACEHOLDER_JPEG),
+          MODEL_ID,
+        ],
+      );
+      const bindings = batch.flatMap((face) => face.groupIds.map((groupId) => [face.faceToken, groupId] as const));
+      await client.query(
+        `INSERT INTO bindings (face_id, group_pk)
+         SELECT f.id, g.pk FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(face_token, group_id, k)
+         JOIN faces f USING (face_token) JOIN face_groups g USING (group_id) ORDER BY u.k`,
+        [bindings.map(([faceToken]) => faceToken), bindings.map(([, groupId]) => groupId)],
+      );
+      await client.query('COMMIT');
+    }
+    await client.query('VACUUM ANALYZE'); // as autovacuum would soon after a bulk load: visibility map and statistics
+  } finally {
+    await client.end();
+  }
 }
 
 interface Query {
@@ -116,47 +205,82 @@ interface Query {
 }
 
 /** The exact top 5 of each query by a float64 scan over the stored vectors (the store is the truth). */
-function exactTop5(dataDir: string, queries: Query[]): string[][] {
-  const db = new Database(join(dataDir, 'visage.db'), { readonly: true });
-  const rows = db.prepare<[number], { id: number; face_token: string; embedding: Buffer; group_ids: string }>(
-    `SELECT f.id, f.face_token, f.embedding,
-            (SELECT json_group_array(g.group_id) FROM bindings b JOIN face_groups g ON g.pk = b.group_pk WHERE b.face_id = f.id) AS group_ids
-     FROM faces f WHERE f.id > ? ORDER BY f.id LIMIT 10000`,
-  );
+async function exactTop5(store: Store, queries: Query[]): Promise<string[][]> {
   const tops = queries.map(() => [] as Array<{ token: string; cosine: number }>);
-  for (let after = 0; ; ) {
-    const batch = rows.all(after);
-    if (batch.length === 0) break;
-    for (const row of batch) {
-      const vector = new Float32Array(new Uint8Array(row.embedding).buffer);
-      const groups = JSON.parse(row.group_ids) as string[];
-      queries.forEach((query, q) => {
-        if (!query.groups.some((groupId) => groups.includes(groupId))) return;
-        let cosine = 0;
-        for (let i = 0; i < DIMENSION; i++) cosine += vector[i]! * query.vector[i]!;
-        const top = tops[q]!;
-        if (top.length === 5 && cosine <= top[4]!.cosine) return;
-        top.push({ token: row.face_token, cosine });
-        top.sort((a, b) => b.cosine - a.cosine);
-        top.length = Math.min(top.length, 5);
-      });
-    }
-    after = batch.at(-1)!.id;
+  for await (const { faceToken, embedding, groupIds } of store.streamVectors()) {
+    queries.forEach((query, q) => {
+      if (!query.groups.some((groupId) => groupIds.includes(groupId))) return;
+      let cosine = 0;
+      for (let i = 0; i < DIMENSION; i++) cosine += embedding[i]! * query.vector[i]!;
+      const top = tops[q]!;
+      if (top.length === 5 && cosine <= top[4]!.cosine) return;
+      top.push({ token: faceToken, cosine });
+      top.sort((a, b) => b.cosine - a.cosine);
+      top.length = Math.min(top.length, 5);
+    });
   }
-  db.close();
   return tops.map((top) => top.map((entry) => entry.token));
 }
 
-const dataDir = keptDir ?? mkdtempSync(join(tmpdir(), 'visage-search-bench-'));
+/** Where the library lives, how to build it and open it as the server does (migrations included). */
+interface BenchLibrary {
+  exists(): Promise<boolean>;
+  build(): Promise<void>;
+  open(): Promise<Store>;
+  /** Removes it unless kept. */
+  dispose(): Promise<void>;
+}
+
+function sqliteLibrary(): BenchLibrary {
+  const dataDir = keptName ?? mkdtempSync(join(tmpdir(), 'visage-search-bench-'));
+  return {
+    exists: async () => existsSync(join(dataDir, 'visage.db')),
+    build: () => buildSqlite(dataDir),
+    open: () => openSqliteStore({ dataDir, checkConsistency: false }),
+    dispose: async () => {
+      if (!keptName) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresLibrary(): BenchLibrary {
+  const url = process.env.VISAGE_DATABASE_URL || process.env.VISAGE_TEST_DATABASE_URL;
+  if (!url) {
+    console.error('--store postgres: set VISAGE_DATABASE_URL, or run: scripts/pg-test-cluster.sh npm run bench:search -- --store postgres');
+    process.exit(2);
+  }
+  const schema = keptName ?? `visage_search_bench_${process.pid}`;
+  const admin = async (sql: string, params: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<{ found: boolean }>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    exists: async () => (await admin('SELECT to_regclass($1) IS NOT NULL AS found', [`${schema}.faces`]))[0]!.found,
+    build: () => buildPostgres(url, schema),
+    open: () => openPostgresStore({ url, schema }),
+    dispose: async () => {
+      if (!keptName) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+const library = storeKind === 'postgres' ? postgresLibrary() : sqliteLibrary();
 try {
-  const buildSeconds = existsSync(join(dataDir, 'visage.db')) ? 0 : await build(dataDir);
-  console.error(`library of ${faces} faces built in ${buildSeconds.toFixed(1)} s`);
+  const buildStarted = performance.now();
+  if (!(await library.exists())) await library.build();
+  const buildSeconds = (performance.now() - buildStarted) / 1000;
+  console.error(`library of ${faces} faces (${storeKind}) built in ${buildSeconds.toFixed(1)} s`);
 
   // Start-up as the server does it: open (migrate), load the index from the compact vectors; ready to search.
   // The server checks files against rows after that, in the background (timed separately below).
   const startedUp = performance.now();
   const startupCpu = process.cpuUsage();
-  const store = await openSqliteStore({ dataDir, checkConsistency: false });
+  const store = await library.open();
   const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist, scanThreads });
   const startupSeconds = (performance.now() - startedUp) / 1000;
   const { user, system } = process.cpuUsage(startupCpu);
@@ -206,10 +330,10 @@ try {
   const burstSeconds = (performance.now() - burstStarted) / 1000;
   loopDelay.disable();
   await index.close();
-  await store.close();
 
   const exactStarted = performance.now();
-  const exact = exactTop5(dataDir, queries.slice(0, recallQueries));
+  const exact = await exactTop5(store, queries.slice(0, recallQueries));
+  await store.close();
   let matched = 0;
   let expected = 0;
   exact.forEach((top, q) => {
@@ -225,6 +349,7 @@ try {
   console.log(
     JSON.stringify({
       faces: loaded,
+      store: storeKind,
       p50_ms: percentile(times, 0.5),
       p99_ms: percentile(times, 0.99),
       recall_at_5: Number((matched / expected).toFixed(4)),
@@ -248,5 +373,5 @@ try {
     }),
   );
 } finally {
-  if (!keptDir) rmSync(dataDir, { recursive: true, force: true });
+  await library.dispose();
 }

@@ -112,6 +112,8 @@ function postgresSpecifics(): void {
         );
         assert.deepEqual(pending.map((row) => row.face_token), [old.faceToken]); // the deferred trigger listed it
         await assertCompactAgrees(a, old.modelId); // encoded on the way, the others read as stored
+        for await (const batch of a.streamCompactVectors(old.modelId)) if (batch.faceTokens.length > 0) break; // stopped early
+        assert.equal((await a.listGroups()).length, 1); // the pool still serves
 
         const reopened = await openTestPostgresStore({ schema });
         try {

@@ -1,12 +1,14 @@
 /**
  * The compact records of the search index in PostgreSQL (migration 4): written beside each embedding in its
- * transaction, filled in at open for faces listed in `compact_pending`, and streamed at start-up in blocks
- * of thousands of faces per row, inside one snapshot.
+ * transaction, filled in at open for faces listed in `compact_pending`, and streamed at start-up by one
+ * binary COPY inside one snapshot.
  */
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { encodeCompact } from '../../index/compact-codec.js';
-import { batchOfBlock, compactBatches, groupsByFace, type CompactBlockSql } from '../compact-batches.js';
+import { compactBatches } from '../compact-batches.js';
 import type { CompactVectorBatch, StoredVector } from '../store.js';
+import { readBinaryCopy, type BinaryRow } from './binary-copy.js';
 import { inTransaction } from './database.js';
 import { selectVectorsByModel, toStoredVector, type VectorSql } from './vectors.js';
 
@@ -42,7 +44,7 @@ const FILL_BATCH = 1000;
 
 /**
  * Gives the faces listed in compact_pending their records, a batch a transaction. Replicas opening together
- * share the work (SKIP LOCKED); faces another one still holds are encoded on the way by streamCompactBlocks.
+ * share the work (SKIP LOCKED); faces another one still holds are encoded on the way by streamCompactRecords.
  * Locking the face rows too keeps a promotion from changing an embedding between its read and its record.
  */
 export async function fillPendingCompactVectors(pool: pg.Pool): Promise<number> {
@@ -65,33 +67,20 @@ export async function fillPendingCompactVectors(pool: pg.Pool): Promise<number> 
   }
 }
 
-interface BlockSql extends CompactBlockSql {
-  /** The bindings of faces first_id..last_id: "faceId groupPk" pairs, space-separated. */
-  bindings: string | null;
-}
-
 /**
- * One block in one row: the records of the next `$3` faces after id `$2` whose current embedding is by the
- * model `$1` — not those with an embedding by it staged (the staged one wins) nor pending ones (their record
- * may be missing or stale) — and the bindings of that id range. The lists come from one aggregation pass,
- * so they are in one order.
+ * The records of the faces whose current embedding is by the model — not those with an embedding by it
+ * staged (the staged one wins) nor pending ones (their record may be missing or stale) — with their groups'
+ * pks, as a binary COPY (COPY takes no parameters: the model id is a quoted literal). Both sides are read
+ * in face id order and merged.
  */
-const BLOCK = `
-  WITH block AS (
-    SELECT c.face_id, c.face_token, c.record FROM compact_vectors c
-    WHERE c.model_id = $1 AND c.face_id > $2
-      AND NOT EXISTS (SELECT 1 FROM staged_embeddings s WHERE s.face_id = c.face_id AND s.model_id = $1)
+const copyRecords = (model: string) => `
+  COPY (
+    SELECT c.face_token, c.record, b.group_pks FROM compact_vectors c
+    LEFT JOIN (SELECT face_id, string_agg(group_pk::text, ' ') AS group_pks FROM bindings GROUP BY face_id) b USING (face_id)
+    WHERE c.model_id = ${model}
+      AND NOT EXISTS (SELECT 1 FROM staged_embeddings s WHERE s.face_id = c.face_id AND s.model_id = ${model})
       AND NOT EXISTS (SELECT 1 FROM compact_pending p WHERE p.face_id = c.face_id)
-    ORDER BY c.face_id LIMIT $3),
-  summary AS (
-    SELECT count(*)::int AS count, min(face_id) AS first_id, max(face_id) AS last_id,
-           string_agg(face_token, ',') AS tokens, string_agg(face_id::text, ',') AS ids,
-           string_agg(record, ''::bytea) AS records, min(length(record)) AS min_bytes, max(length(record)) AS max_bytes
-    FROM block)
-  SELECT summary.*,
-         (SELECT string_agg(b.face_id || ' ' || b.group_pk, ' ') FROM bindings b
-          WHERE b.face_id BETWEEN summary.first_id AND summary.last_id) AS bindings
-  FROM summary`;
+  ) TO STDOUT (FORMAT binary)`;
 
 /** The faces after id `$2` whose embedding by model `$1` is staged or whose record is pending, `$3` at most. */
 const UNRECORDED_IDS = `
@@ -99,51 +88,45 @@ const UNRECORDED_IDS = `
   UNION SELECT face_id FROM compact_pending WHERE face_id > $2
   ORDER BY face_id LIMIT $3`;
 
-function bindingPairs(text: string | null): Array<[number, number]> {
-  if (text === null) return [];
-  const numbers = text.split(' ');
-  const pairs: Array<[number, number]> = [];
-  for (let k = 0; k < numbers.length; k += 2) pairs.push([Number(numbers[k]), Number(numbers[k + 1])]);
-  return pairs;
-}
-
 /**
- * Every face with an embedding by `modelId` (current or staged), compact, as Store.streamCompactVectors
- * promises: persisted records in blocks of `blockSize` faces, then the few without a
- * usable record encoded from their float32 embeddings. One REPEATABLE READ snapshot, so a face whose record
- * another replica fills in meanwhile is streamed exactly once.
+ * Every face with an embedding by `modelId` (current or staged), compact, in batches of `batchSize`, as
+ * Store.streamCompactVectors promises: the persisted records in one binary COPY (~0.6 KB a face, nothing
+ * encoded on either side), then the few without a usable record encoded from their float32 embeddings. One
+ * REPEATABLE READ snapshot, so a face whose record another replica fills in meanwhile is streamed exactly once.
  */
-export async function* streamCompactBlocks(pool: pg.Pool, modelId: string, blockSize: number): AsyncIterable<CompactVectorBatch> {
+export async function* streamCompactRecords(pool: pg.Pool, modelId: string, batchSize: number): AsyncIterable<CompactVectorBatch> {
   const client = await pool.connect();
-  let inFlight: Promise<pg.QueryResult<BlockSql>> | undefined;
   let committed = false;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const groups = await client.query<{ pk: number; group_id: string }>('SELECT pk, group_id FROM face_groups');
-    const groupOfPk = new Map(groups.rows.map((row) => [row.pk, row.group_id]));
-    inFlight = client.query<BlockSql>(BLOCK, [modelId, 0, blockSize]);
-    for (;;) {
-      const block: BlockSql = (await inFlight).rows[0]!;
-      inFlight = undefined;
-      // The next block is read while this one is handed over.
-      if (block.count === blockSize) inFlight = client.query<BlockSql>(BLOCK, [modelId, block.last_id, blockSize]);
-      if (block.count > 0) yield batchOfBlock(block, groupsByFace(bindingPairs(block.bindings), groupOfPk));
-      if (!inFlight) break;
-    }
-    yield* compactBatches(unrecordedVectors(client, modelId, blockSize), blockSize);
+    const groupOfPk = new Map(groups.rows.map((row) => [String(row.pk), row.group_id]));
+    const full: CompactVectorBatch[] = [];
+    let recordBytes = 0;
+    let batch: CompactVectorBatch & { records: Buffer } = { faceTokens: [], records: Buffer.alloc(0), groupIds: [] };
+    const onRow = ({ buffer, starts, ends }: BinaryRow): void => {
+      const bytes = ends[1]! - starts[1]!;
+      if (recordBytes === 0) recordBytes = bytes;
+      if (bytes !== recordBytes) throw new Error('compact vectors hold records of different sizes for one model');
+      if (batch.faceTokens.length === 0) batch.records = Buffer.allocUnsafe(batchSize * recordBytes);
+      buffer.copy(batch.records, batch.faceTokens.length * recordBytes, starts[1], ends[1]);
+      batch.faceTokens.push(buffer.toString('utf8', starts[0], ends[0]));
+      batch.groupIds.push(starts[2] === -1 ? [] : buffer.toString('latin1', starts[2], ends[2]).split(' ').map((pk) => groupOfPk.get(pk)!));
+      if (batch.faceTokens.length === batchSize) {
+        full.push(batch);
+        batch = { faceTokens: [], records: Buffer.alloc(0), groupIds: [] };
+      }
+    };
+    const rows = client.query(copyTo(copyRecords(client.escapeLiteral(modelId))));
+    for await (const _ of readBinaryCopy(rows, 3, onRow)) yield* full.splice(0);
+    if (batch.faceTokens.length > 0) yield { ...batch, records: batch.records.subarray(0, batch.faceTokens.length * recordBytes) };
+    yield* compactBatches(unrecordedVectors(client, modelId, batchSize), batchSize);
     await client.query('COMMIT');
     committed = true;
   } finally {
-    await inFlight?.catch(() => undefined); // a consumer that stopped early leaves one read in flight
-    let broken = false;
-    if (!committed) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true; // the connection itself failed: do not return it to the pool
-      }
-    }
-    client.release(broken);
+    // Stopped midway (an error, or a consumer that returned early), the connection may be inside the COPY:
+    // closing it ends the transaction too.
+    client.release(!committed);
   }
 }
 

@@ -47,7 +47,7 @@ import { appendChanges, changeChannel, PostgresChangeFeed } from './change-log.j
 import { createPool, inTransaction, queryPage, sqlState, violatedConstraint, type PostgresConnection } from './database.js';
 import { ADVISORY_LOCK } from './locks.js';
 import { applyPostgresMigrations } from './migrations.js';
-import { fillPendingCompactVectors, streamCompactBlocks, writeCompactVectors } from './compact-vectors.js';
+import { fillPendingCompactVectors, streamCompactRecords, writeCompactVectors } from './compact-vectors.js';
 import { GROUP_IDS_OF_FACE, selectVectors, selectVectorsByModel, toStoredVector, type VectorSql } from './vectors.js';
 
 export interface PostgresStoreOptions extends PostgresConnection {
@@ -611,7 +611,7 @@ class PostgresStore implements Store {
 
   /** From the compact records persisted beside the embeddings (compact-vectors.ts). */
   streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
-    return streamCompactBlocks(this.pool, modelId, this.streamBatchSize);
+    return streamCompactRecords(this.pool, modelId, this.streamBatchSize);
   }
 
   // ---- model upgrade ----

@@ -40,7 +40,7 @@ import type {
   StoredVector,
 } from '../store.js';
 import { encodeCompact } from '../../index/compact-codec.js';
-import { batchOfBlock, compactBatches, groupsByFace, type CompactBlockSql } from '../compact-batches.js';
+import { compactBatches } from '../compact-batches.js';
 import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
 import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, type GroupSql, type RectSql } from '../sql-rows.js';
 import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
@@ -96,6 +96,18 @@ interface Unreferenced {
   crops: string[];
 }
 
+
+interface CompactBlockSql {
+  count: number;
+  first_id: number | null;
+  last_id: number | null;
+  /** Comma-separated (face tokens are 24 letters and digits). */
+  tokens: string | null;
+  ids: string | null;
+  records: Buffer | null;
+  min_bytes: number | null;
+  max_bytes: number | null;
+}
 
 interface VectorSql {
   id: number;
@@ -862,13 +874,18 @@ class SqliteStore implements Store {
     const groupOfPk = new Map(this.sql.groupsByPk.all());
     // Faces whose current embedding is by the model, from their compact vectors (bindings by id range).
     for (let afterId = 0; ; ) {
-      const { block, groupsOf } = this.db.transaction(() => {
+      const { block, groupsOf, faceIds } = this.db.transaction(() => {
         const block = this.sql.compactBlock.get(modelId, afterId, modelId, this.streamBatchSize)!;
+        const faceIds = block.ids === null ? [] : block.ids.split(',').map(Number);
         const groupsOf = block.count === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(block.first_id!, block.last_id!, groupOfPk);
-        return { block, groupsOf };
+        return { block, groupsOf, faceIds };
       })();
       if (block.count === 0) break;
-      yield batchOfBlock(block, groupsOf, (records, recordBytes) => this.openRecords(records, recordBytes));
+      const faceTokens = block.tokens!.split(',');
+      if (faceTokens.length !== block.count || block.min_bytes !== block.max_bytes) {
+        throw new Error('compact_vectors holds a face token with a comma or records of different sizes for one model');
+      }
+      yield { faceTokens, records: this.openRecords(block.records!, block.max_bytes!), groupIds: faceIds.map((faceId) => groupsOf.get(faceId) ?? []) };
       if (block.count < this.streamBatchSize) break;
       afterId = block.last_id!;
     }
@@ -897,9 +914,15 @@ class SqliteStore implements Store {
 
   /** The groups of faces firstId..lastId, by face id (faces without a group absent). */
   private groupsOfFaceRange(firstId: number, lastId: number, groupOfPk: ReadonlyMap<number, string>): Map<number, string[]> {
-    return groupsByFace(this.sql.bindingPksOfFaceRange.all(firstId, lastId), groupOfPk);
+    const groupsOf = new Map<number, string[]>();
+    for (const [faceId, groupPk] of this.sql.bindingPksOfFaceRange.all(firstId, lastId)) {
+      const groupId = groupOfPk.get(groupPk)!;
+      const list = groupsOf.get(faceId);
+      if (list) list.push(groupId);
+      else groupsOf.set(faceId, [groupId]);
+    }
+    return groupsOf;
   }
-
 
   // ---- model upgrade ----
 
