@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { encodeCompact } from '../src/index/compact-codec.js';
+import { readBinaryCopy } from '../src/store/postgres/binary-copy.js';
 import { ADVISORY_LOCK } from '../src/store/postgres/locks.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import type { GroupRecord, SequencedChange, Store } from '../src/store/store.js';
@@ -127,6 +129,41 @@ function postgresSpecifics(): void {
         } finally {
           await reopened.close();
         }
+      }));
+
+    it('parses a binary COPY however its bytes are split into chunks', () =>
+      withReplicas(async (a, _b, schema) => {
+        for (let i = 0; i < 5; i++) await a.registerFace(sampleImage(), sampleFace());
+        const client = new pg.Client({ connectionString: testDatabaseUrl });
+        await client.connect();
+        const chunks: Buffer[] = [];
+        try {
+          const sql = `COPY (SELECT face_token, record, NULL::text FROM ${schema}.compact_vectors ORDER BY face_id) TO STDOUT (FORMAT binary)`;
+          for await (const chunk of client.query(copyTo(sql))) chunks.push(chunk as Buffer);
+        } finally {
+          await client.end();
+        }
+        const whole = Buffer.concat(chunks);
+        const rowsOf = async (size: number) => {
+          const rows: Array<[string, string, number]> = [];
+          const split = (async function* () {
+            for (let at = 0; at < whole.length; at += size) yield whole.subarray(at, at + size);
+          })();
+          for await (const _ of readBinaryCopy(split, 3, ({ buffer, starts, ends }) =>
+            rows.push([buffer.toString('utf8', starts[0], ends[0]), buffer.toString('hex', starts[1], ends[1]), starts[2]!]),
+          ));
+          return rows;
+        };
+        const expected = await rowsOf(whole.length);
+        assert.equal(expected.length, 5);
+        assert.equal(expected[0]![2], -1); // NULL
+        for (const size of [1, 2, 3, 7, 19, 580, 4096]) assert.deepEqual(await rowsOf(size), expected, `chunks of ${size} bytes`);
+        const truncated = (async function* () {
+          yield whole.subarray(0, whole.length - 2); // without the end marker
+        })();
+        await assert.rejects(async () => {
+          for await (const _ of readBinaryCopy(truncated, 3, () => {}));
+        }, /ended early/);
       }));
 
     it('holds the group limit and name uniqueness when two replicas create groups at once', () =>
