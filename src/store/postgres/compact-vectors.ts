@@ -70,8 +70,8 @@ export async function fillPendingCompactVectors(pool: pg.Pool): Promise<number> 
 /**
  * The records of the faces whose current embedding is by the model — not those with an embedding by it
  * staged (the staged one wins) nor pending ones (their record may be missing or stale) — with their groups'
- * pks, as a binary COPY (COPY takes no parameters: the model id is a quoted literal). Both sides are read
- * in face id order and merged.
+ * pks, as a binary COPY (COPY takes no parameters: the model id is a quoted literal). PostgreSQL joins the
+ * records and the bindings in one pass (a merge join on the two primary keys, as measured).
  */
 const copyRecords = (model: string) => `
   COPY (
