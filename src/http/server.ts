@@ -21,6 +21,7 @@ import { cors } from './plugins/cors.js';
 import { rateLimit } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { sendFailure } from './reply.js';
+import { TurnQueue } from './turn-queue.js';
 import { auditRoutes } from './routes/audit.js';
 import { consolePlugin } from './plugins/console.js';
 import { detectRoutes } from './routes/detect.js';
@@ -38,6 +39,8 @@ export const DEFAULT_BODY_LIMIT = 12 * 1024 * 1024;
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 /** Longest path parameter the router matches; a longer id is answered by its route (not-exist), not a 500. */
 const MAX_PARAM_LENGTH = 16 * 1024;
+/** Bodies from this size on (a photo) are decoded and parsed one per event-loop turn (turn-queue.ts). */
+const LARGE_BODY = 64 * 1024;
 /** Image-analysing requests allowed in flight before new ones get 503 (each may hold a 12 MB body). */
 export const DEFAULT_MAX_PENDING_ANALYSES = 64;
 
@@ -98,8 +101,8 @@ function decodeUtf8(bytes: Buffer): string | undefined {
   }
 }
 
-/** Reads the whole body as UTF-8; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
-function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string | undefined> {
+/** Reads the whole body; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
+function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -109,7 +112,7 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<string 
       else if (size > DRAIN_LIMIT) stream.emit('error', new BodyTooLargeError());
       else chunks.length = 0;
     });
-    stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(decodeUtf8(Buffer.concat(chunks)))));
+    stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(chunks)));
     stream.on('error', reject);
   });
 }
@@ -155,11 +158,18 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
     delete request.raw.headers['content-type'];
   });
   app.removeAllContentTypeParsers();
+  const largeBodies = new TurnQueue();
   app.addContentTypeParser('*', (_request, payload, done) => {
-    readBody(payload, bodyLimit).then(
-      (text) => done(null, text === undefined ? MALFORMED_BODY : parseJsonLeniently(text)),
-      (error: Error) => done(error, undefined),
-    );
+    const parse = (chunks: Buffer[]) => {
+      const text = decodeUtf8(Buffer.concat(chunks));
+      return text === undefined ? MALFORMED_BODY : parseJsonLeniently(text);
+    };
+    readBody(payload, bodyLimit)
+      .then((chunks) => (chunks.reduce((size, chunk) => size + chunk.length, 0) < LARGE_BODY ? parse(chunks) : largeBodies.run(() => parse(chunks))))
+      .then(
+        (body) => done(null, body),
+        (error: Error) => done(error, undefined),
+      );
   });
 
   installOverloadGuard(app, dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES);
