@@ -9,7 +9,7 @@ import { VisageError } from '../src/errors.js';
 import { loadScoreScale } from '../src/recognition/calibration.js';
 import { similarity } from '../src/vision/align.js';
 import { decodeImage } from '../src/vision/decode.js';
-import { FaceDetector, type Detection } from '../src/vision/detect.js';
+import { DEFAULT_DETECTOR_OPTIONS, FaceDetector, type Detection } from '../src/vision/detect.js';
 import { cosine } from '../src/vision/embed.js';
 import { prominence } from '../src/vision/geometry.js';
 import { loadModel } from '../src/vision/onnx.js';
@@ -105,6 +105,22 @@ describe('detection of the main face only', () => {
     }
   });
 
+  it('keeps the whole-pass box of a large face and runs no tile for it', async () => {
+    const wholeOnly = new FaceDetector(await loadModel('models', 'fr_detect.onnx'), { ...DEFAULT_DETECTOR_OPTIONS, tileAbove: Number.POSITIVE_INFINITY });
+    for (const sample of [1, 3, 6] as SampleNumber[]) {
+      const bytes = await closeUp(detector, sample);
+      const { full, main, mainRuns } = await both(bytes);
+      const { raster } = await decodeImage(bytes);
+      // The whole-pass input resized from the tile level, as the tiling detector does.
+      const photo = new ScaledPhoto(raster);
+      await photo.resized(853, 480);
+      const [whole] = await wholeOnly.detect(photo, { mainFaceOnly: true });
+      assert.deepEqual(main, [full], `sample${sample}`);
+      assert.deepEqual(main, [whole], `sample${sample}: the tiles changed the box of a large face`);
+      assert.ok(mainRuns <= 2, `sample${sample}: ${mainRuns} runs (the whole pass, at most one second look)`);
+    }
+  });
+
   it('runs every tile when the main face is small enough for a face only tiles see to outrank it', async () => {
     // The demo photo at 1/3 in a corner of a 1920×1080 canvas: faces of ~70 px, 12 px on the whole-pass input.
     const small = await sharp(samplePhoto(6)).resize(640).toBuffer();
@@ -156,21 +172,8 @@ describe('reduced copies of a photo (ScaledPhoto)', () => {
   it('gives a large face the pose it has on the full photo, within 3°', async () => {
     const detector = new FaceDetector(await loadModel('models', 'fr_detect.onnx'));
     const pose = new PoseModel(await loadModel('models', 'fr_pose.onnx'));
-    // Close-ups made from the demo photos: each main face enlarged onto a 1920×1080 frame (~500 px wide), so
-    // its pose crop comes from the tile level.
     for (const sample of [1, 3, 6] as SampleNumber[]) {
-      const { raster: group } = await decodeImage(samplePhoto(sample));
-      const [main] = await detector.detect(new ScaledPhoto(group), { mainFaceOnly: true });
-      assert.ok(main);
-      const side = (main.x2 - main.x1) * 2.2;
-      const left = Math.max(0, Math.round((main.x1 + main.x2) / 2 - side * 0.9));
-      const top = Math.max(0, Math.round((main.y1 + main.y2) / 2 - side * 0.5));
-      const closeUp = await sharp(samplePhoto(sample))
-        .extract({ left, top, width: Math.min(Math.round(side * 1.8), group.width - left), height: Math.min(Math.round(side), group.height - top) })
-        .resize(1920, 1080, { fit: 'fill' })
-        .jpeg()
-        .toBuffer();
-      const { raster } = await decodeImage(closeUp);
+      const { raster } = await decodeImage(await closeUp(detector, sample));
       const photo = new ScaledPhoto(raster);
       const [face] = await detector.detect(photo, { mainFaceOnly: true });
       assert.ok(face, `sample${sample}`);
@@ -183,6 +186,21 @@ describe('reduced copies of a photo (ScaledPhoto)', () => {
     }
   });
 });
+
+/** A 1920×1080 close-up made from a demo photo: its main face enlarged to ~450 px wide. */
+async function closeUp(detector: FaceDetector, sample: SampleNumber): Promise<Buffer> {
+  const { raster: group } = await decodeImage(samplePhoto(sample));
+  const [main] = await detector.detect(new ScaledPhoto(group), { mainFaceOnly: true });
+  assert.ok(main);
+  const side = (main.x2 - main.x1) * 2.2;
+  const left = Math.max(0, Math.round((main.x1 + main.x2) / 2 - side * 0.9));
+  const top = Math.max(0, Math.round((main.y1 + main.y2) / 2 - side * 0.5));
+  return sharp(samplePhoto(sample))
+    .extract({ left, top, width: Math.min(Math.round(side * 1.8), group.width - left), height: Math.min(Math.round(side), group.height - top) })
+    .resize(1920, 1080, { fit: 'fill' })
+    .jpeg()
+    .toBuffer();
+}
 
 describe('score scale', () => {
   const scale = loadScoreScale();

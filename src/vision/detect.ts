@@ -20,6 +20,8 @@ const CONFIRM_CONTEXT = 3;
 const TILE_ONLY_FACE_MAX = 20;
 /** Fraction of its whole-pass prominence a face keeps at least when a tile refines its box (`mainFaceTiles`). */
 const REFINED_PROMINENCE_MIN = 0.5;
+/** Side (√area) on the whole-pass input from which a face keeps its whole-pass box (`settledFaces`). */
+const SETTLED_FACE_MIN = 48;
 
 export interface Detection {
   x1: number;
@@ -96,8 +98,10 @@ export class FaceDetector {
       return verdict;
     };
     if (tiled) {
-      const near = scope.mainFaceOnly ? await this.mainFaceTiles(image, found, isFace) : undefined;
-      found.push(...(await this.detectTiles(image, near)));
+      const settled = await this.settledFaces(image, found, isFace);
+      const near = scope.mainFaceOnly ? await this.mainFaceTiles(image, found, settled, isFace) : undefined;
+      const tileFaces = await this.detectTiles(image, near);
+      found.push(...tileFaces.filter((face) => !settled.some((kept) => overlap(kept, face, this.options.nmsIou))));
     }
     const candidates = suppress(found, this.options.nmsIou);
     if (scope.mainFaceOnly) {
@@ -110,8 +114,25 @@ export class FaceDetector {
   }
 
   /**
+   * Faces the whole pass sees large enough to keep its box: a tile's box of them is dropped, not merged.
+   * The tiles show such a face at 2–3× the scale, where the network's box of it is no better and often worse
+   * for the embedding: LFW DevTest with every image enlarged 4× (faces ~125 px on the whole-pass input),
+   * best-threshold accuracy 98.7 % with the tile boxes against 99.5 % with the whole-pass boxes (99.5 % on the
+   * original 250 px images, which are never tiled); SETTLED_MEASUREMENT. `.scratch` experiment, figures in README.
+   */
+  private async settledFaces(image: ScaledPhoto, whole: Detection[], isFace: (candidate: Detection) => Promise<boolean>): Promise<Detection[]> {
+    const inputArea = (image.width / INPUT_W) * (image.height / INPUT_H);
+    const settled: Detection[] = [];
+    for (const candidate of suppress(whole, this.options.nmsIou)) {
+      if (area(candidate) / inputArea >= SETTLED_FACE_MIN ** 2 && (await isFace(candidate))) settled.push(candidate);
+    }
+    return settled;
+  }
+
+  /**
    * Which tiles the main face needs: those that could change the box of a whole-pass face that may still be
-   * the main one, or `undefined` (all tiles) when a face only tiles can see could outrank it.
+   * the main one, or `undefined` (all tiles) when a face only tiles can see could outrank it. A settled face's
+   * box cannot change, so a main face that is settled, with no other face near its prominence, needs none.
    *
    * Tiles do two things. They find faces too small for the whole pass: on 40 photos of 800–4096 px (demo,
    * face_recognition, CompreFace and liveness samples) the largest such face covered 14 px of the
@@ -128,6 +149,7 @@ export class FaceDetector {
   private async mainFaceTiles(
     image: ScaledPhoto,
     whole: Detection[],
+    settled: Detection[],
     isFace: (candidate: Detection) => Promise<boolean>,
   ): Promise<Detection[] | undefined> {
     const candidates = byProminence(suppress(whole, this.options.nmsIou), image);
@@ -142,7 +164,7 @@ export class FaceDetector {
     const floor = REFINED_PROMINENCE_MIN * prominence(main, image);
     const inputScale = Math.max(image.width / INPUT_W, image.height / INPUT_H);
     if (floor < (TILE_ONLY_FACE_MAX * inputScale) ** 2) return undefined;
-    return candidates.filter((candidate) => prominence(candidate, image) >= floor);
+    return candidates.filter((candidate) => prominence(candidate, image) >= floor && !settled.includes(candidate));
   }
 
   /**
@@ -286,6 +308,14 @@ function area(d: Detection): number {
   return Math.max(0, d.x2 - d.x1) * Math.max(0, d.y2 - d.y1);
 }
 
+/** Two boxes of one face: IoU above the threshold, or one mostly (> 0.7 of it) inside the other. */
+function overlap(a: Detection, b: Detection, iouThreshold: number): boolean {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return false;
+  return iou(a, b) > iouThreshold || (w * h) / Math.min(area(a), area(b)) > 0.7;
+}
+
 /**
  * Greedy NMS by score. Besides IoU, a box mostly inside a stronger one (a partial face from a tile, or a
  * face part) is dropped: intersection over the smaller box above 0.7.
@@ -294,13 +324,7 @@ export function suppress(detections: Detection[], iouThreshold: number): Detecti
   const sorted = [...detections].sort((a, b) => b.score - a.score);
   const kept: Detection[] = [];
   for (const d of sorted) {
-    const overlaps = kept.some((k) => {
-      const w = Math.min(k.x2, d.x2) - Math.max(k.x1, d.x1);
-      const h = Math.min(k.y2, d.y2) - Math.max(k.y1, d.y1);
-      if (w <= 0 || h <= 0) return false;
-      return iou(k, d) > iouThreshold || (w * h) / Math.min(area(k), area(d)) > 0.7;
-    });
-    if (!overlaps) kept.push(d);
+    if (!kept.some((k) => overlap(k, d, iouThreshold))) kept.push(d);
   }
   return kept;
 }
