@@ -116,9 +116,10 @@ export class FaceDetector {
   /**
    * Faces the whole pass sees large enough to keep its box: a tile's box of them is dropped, not merged.
    * The tiles show such a face at 2–3× the scale, where the network's box of it is no better and often worse
-   * for the embedding: LFW DevTest with every image enlarged 4× (faces ~125 px on the whole-pass input),
-   * best-threshold accuracy 98.7 % with the tile boxes against 99.5 % with the whole-pass boxes (99.5 % on the
-   * original 250 px images, which are never tiled); SETTLED_MEASUREMENT. `.scratch` experiment, figures in README.
+   * for the embedding. LFW DevTest with every image enlarged, best-threshold accuracy with tile boxes against
+   * whole-pass boxes: faces ~125 px on the whole-pass input 98.7 vs 99.5 % (the original 250 px images, never
+   * tiled: 99.5 %), ~52 px 99.0 vs 99.3 %, but ~44 px 99.0 vs 98.9 % and ~32 px 99.3 vs 99.2 %: hence 48.
+   * (A `.scratch` experiment; the figures are in README.)
    */
   private async settledFaces(image: ScaledPhoto, whole: Detection[], isFace: (candidate: Detection) => Promise<boolean>): Promise<Detection[]> {
     const inputArea = (image.width / INPUT_W) * (image.height / INPUT_H);
