@@ -39,13 +39,19 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 export class PhotoImporter {
   /** imageIds met in this run, to tell a duplicate file from an earlier run's import. */
   private readonly seen = new Set<string>();
+  /**
+   * Files are read and their imageIds claimed one at a time, in the order import() is called: of two copies
+   * of a photo the first listed is the one imported, however the reads of concurrent imports interleave.
+   */
+  private reads: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly api: ApiClient,
     private readonly options: PhotoImportOptions,
   ) {}
 
-  async import(relativePath: string): Promise<ImportOutcome> {
+  /** The file's bytes and imageId, or its outcome when it is unreadable or a copy of one met earlier. */
+  private async readAndClaim(relativePath: string): Promise<{ bytes: Buffer; imageId: string } | ImportOutcome> {
     let bytes: Buffer;
     try {
       bytes = await readFile(join(this.options.root, relativePath));
@@ -55,6 +61,15 @@ export class PhotoImporter {
     const imageId = imageIdFor('', bytes);
     if (this.seen.has(imageId)) return { kind: 'duplicate' };
     this.seen.add(imageId);
+    return { bytes, imageId };
+  }
+
+  async import(relativePath: string): Promise<ImportOutcome> {
+    const read = this.reads.then(() => this.readAndClaim(relativePath));
+    this.reads = read;
+    const claimed = await read;
+    if (!('bytes' in claimed)) return claimed;
+    const { bytes, imageId } = claimed;
     try {
       const existing = await this.findImage(imageId);
       if (existing) {
