@@ -10,6 +10,7 @@
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
  * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
  * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
+ * --other FILE (compare's second photo; default the 1920 px demo sample3.jpg),
  * --portraits N (register the first N LFW View 1 portraits in turn instead of the photo; needs ../shared).
  */
 import { fork } from 'node:child_process';
@@ -75,7 +76,7 @@ if (portraits > 0 && !lfwAvailable()) throw new Error('--portraits needs LFW Vie
 const demo = (i: number) => join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${i}.jpg`);
 const dataUrl = (file: string) => `data:image/jpeg;base64,${readFileSync(file).toString('base64')}`;
 const photo = dataUrl(option('photo') ?? demo(6));
-const otherPhoto = dataUrl(demo(3));
+const otherPhoto = dataUrl(option('other') ?? demo(3));
 
 const dataDir = keptData ?? mkdtempSync(join(tmpdir(), 'visage-http-bench-'));
 const started = performance.now();
