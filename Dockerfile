@@ -21,6 +21,7 @@ COPY console console
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
+    MALLOC_MMAP_THRESHOLD_=134217728 \
     HOST=0.0.0.0 \
     PORT=8080 \
     VISAGE_DATA=/data \
