@@ -60,8 +60,8 @@ describe('VectorIndex', () => {
   for (const [where, scanning] of scanModes) it(`matches brute force through adds, removals, regrouping and group drops, scanning ${where}`, async () => {
     const random = seededRandom(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    // 70 groups: membership needs three 32-bit words per face.
-    const groupIds = Array.from({ length: 70 }, (_, i) => (i === 0 ? 'default' : `g${i}`));
+    // 130 groups: the group bitsets widen from three 32-bit words a face to five as groups come into use.
+    const groupIds = Array.from({ length: 130 }, (_, i) => (i === 0 ? 'default' : `g${i}`));
     const randomGroups = (): Set<string> => {
       const groups = new Set<string>();
       const count = 1 + Math.floor(random() * 4);
@@ -239,18 +239,78 @@ describe('VectorIndex', () => {
     assert.deepEqual(await tokens({ groups: ['default'], limit: 5 }), []);
   });
 
+  it('grows in place: a full index appends room, and the faces it held stay where they were', async () => {
+    const random = seededRandom(13);
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { initialCapacity: 4 });
+    const internals = index as unknown as { contents: { heap: { memory: WebAssembly.Memory; bytes: Uint8Array }; segments: Array<{ vectors: number }> } };
+    const add = (count: number) => {
+      for (let i = vectors.size, end = vectors.size + count; i < end; i++) {
+        const vector = randomUnitVector(random, DIMENSION);
+        vectors.set(`f${i}`, vector);
+        index.add(`f${i}`, vector, ['default']);
+      }
+    };
+    add(4);
+    const { memory } = internals.contents.heap;
+    const firstVectors = internals.contents.segments[0]!.vectors;
+    const held = internals.contents.heap.bytes.slice(firstVectors, firstVectors + 4 * DIMENSION);
+    add(300); // several growth steps
+    assert.ok(index.capacity >= 304);
+    assert.equal(internals.contents.heap.memory, memory, 'the same memory, grown');
+    assert.equal(internals.contents.segments[0]!.vectors, firstVectors);
+    assert.deepEqual(internals.contents.heap.bytes.slice(firstVectors, firstVectors + 4 * DIMENSION), held);
+    const [best] = await index.search(vectors.get('f2')!, { groups: ['default'], limit: 1 });
+    assert.equal(best?.faceToken, 'f2');
+  });
+
+  it('takes over a freshly built index at once, and zeroes the memory of what it held', async () => {
+    const random = seededRandom(17);
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { parallelFrom: 1, scanThreads: 2 });
+    const fill = (target: VectorIndex, prefix: string) => {
+      for (let i = 0; i < 500; i++) {
+        const vector = randomUnitVector(random, DIMENSION);
+        vectors.set(`${prefix}${i}`, vector);
+        target.add(`${prefix}${i}`, vector, ['default', prefix]);
+      }
+    };
+    fill(index, 'old');
+    const fresh = index.emptyLike();
+    fill(fresh, 'new');
+    const old = (index as unknown as { contents: { heap: { bytes: Uint8Array }; segments: Array<{ codes: number; vectors: number; capacity: number }> } }).contents;
+    const oldCopies = () =>
+      old.segments.some(({ codes, vectors, capacity }) =>
+        [old.heap.bytes.subarray(codes, codes + capacity * 64), old.heap.bytes.subarray(vectors, vectors + capacity * DIMENSION)].some((region) => region.some((byte) => byte !== 0)));
+    assert.equal(oldCopies(), true);
+    await index.search(vectors.get('old1')!, { limit: 1 }); // the threads are up
+    // A search whose scan is in the threads when the swap lands is redone on the new contents.
+    const searching = index.search(vectors.get('new7')!, { limit: 1 });
+    await Promise.resolve();
+    const swapped = index.replaceWith(fresh);
+    assert.equal(index.size, 500);
+    assert.equal(index.has('new0') && !index.has('old0'), true);
+    assert.deepEqual(index.groupsOf('new3'), ['default', 'new']);
+    assert.equal(fresh.size, 0);
+    assert.equal((await searching)[0]?.faceToken, 'new7');
+    await swapped;
+    assert.equal(oldCopies(), false, 'no sign code nor int8 copy of the old faces is left');
+    assert.equal((await index.search(vectors.get('new9')!, { groups: ['new'], limit: 1 }))[0]?.faceToken, 'new9');
+    await index.close();
+  });
+
   it('keeps no copy of a removed or cleared vector in its memory', () => {
     const random = seededRandom(11);
     const index = indexOver(DIMENSION, new Map(), { initialCapacity: 4 });
     const vectors = ['a', 'b', 'c'].map((token) => [token, randomUnitVector(random, DIMENSION)] as const);
     for (const [token, embedding] of vectors) index.add(token, embedding, ['default']);
     // The index's own memory (private): what a heap dump would show. Only int8 copies live there.
-    const internals = index as unknown as { bytes: Uint8Array; layout: { codes: number; vectors: number; capacity: number } };
-    const memory = () => Buffer.from(internals.bytes.buffer);
-    const floatCopy = (embedding: Float32Array) => memory().includes(Buffer.from(embedding.buffer));
+    const internals = index as unknown as { contents: { heap: { bytes: Uint8Array }; segments: Array<{ vectors: number; capacity: number }> } };
+    const bytes = () => internals.contents.heap.bytes;
+    const floatCopy = (embedding: Float32Array) => Buffer.from(bytes().buffer).includes(Buffer.from(embedding.buffer));
     const int8Copies = () => {
-      const { vectors: at, capacity } = internals.layout;
-      return Array.from({ length: capacity }, (_, slot) => internals.bytes.subarray(at + slot * DIMENSION, at + (slot + 1) * DIMENSION).some((byte) => byte !== 0));
+      const { vectors: at, capacity } = internals.contents.segments[0]!;
+      return Array.from({ length: capacity }, (_, slot) => bytes().subarray(at + slot * DIMENSION, at + (slot + 1) * DIMENSION).some((byte) => byte !== 0));
     };
     assert.deepEqual(int8Copies(), [true, true, true, false]);
     index.remove('a'); // a hole the last vector moves into

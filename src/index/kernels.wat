@@ -5,9 +5,12 @@
   (import "env" "memory" (memory 1 65536 shared))
 
   ;; Hamming distance of the 512-bit query code to every member face's code; a face in none of the searched
-  ;; groups gets 0xFFFF. Fills hist[0..512] (u32, zeroed here) with the number of members at each distance.
+  ;; groups gets 0xFFFF. Group bitsets lie in planes, one per 32-bit word: $planes lists their offsets (u32,
+  ;; $words of them) and the first face's word is $at bytes into each. Adds to hist[0..512] (u32) the number
+  ;; of members at each distance: a thread scans the index's segments one call each into one histogram,
+  ;; which its caller zeroes first.
   (func (export "hamming")
-    (param $query i32) (param $codes i32) (param $member i32) (param $words i32) (param $mask i32)
+    (param $query i32) (param $codes i32) (param $planes i32) (param $at i32) (param $words i32) (param $mask i32)
     (param $count i32) (param $out i32) (param $hist i32)
     (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
     (local $slot i32) (local $w i32) (local $hit i32) (local $m i32) (local $c i32) (local $sum v128)
@@ -16,8 +19,7 @@
     (local.set $q1 (v128.load offset=16 (local.get $query)))
     (local.set $q2 (v128.load offset=32 (local.get $query)))
     (local.set $q3 (v128.load offset=48 (local.get $query)))
-    (memory.fill (local.get $hist) (i32.const 0) (i32.const 2052))
-    (local.set $m (local.get $member))
+    (local.set $m (local.get $at))
     (local.set $c (local.get $codes))
     (block $done
       (loop $faces
@@ -29,7 +31,7 @@
           (loop $groups
             (br_if $checked (i32.ge_u (local.get $w) (local.get $words)))
             (local.set $hit (i32.and
-              (i32.load (i32.add (local.get $m) (i32.shl (local.get $w) (i32.const 2))))
+              (i32.load (i32.add (i32.load (i32.add (local.get $planes) (i32.shl (local.get $w) (i32.const 2)))) (local.get $m)))
               (i32.load (i32.add (local.get $mask) (i32.shl (local.get $w) (i32.const 2))))))
             (br_if $checked (local.get $hit))
             (local.set $w (i32.add (local.get $w) (i32.const 1)))
@@ -54,7 +56,7 @@
           (else
             (i32.store16 (i32.add (local.get $out) (i32.shl (local.get $slot) (i32.const 1))) (i32.const 0xFFFF))))
         (local.set $slot (i32.add (local.get $slot) (i32.const 1)))
-        (local.set $m (i32.add (local.get $m) (i32.shl (local.get $words) (i32.const 2))))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
         (local.set $c (i32.add (local.get $c) (i32.const 64)))
         (br $faces))))
 

@@ -20,6 +20,9 @@ export interface IndexModel {
 export const isSearchable = (face: StoredVector, model: IndexModel): boolean =>
   face.modelId === model.modelId && face.embedding.length === model.embeddingSize;
 
+/** Room for the library and an eighth more: it loads into one segment, and the first registrations after need no growth. */
+export const capacityFor = (faces: number): number => Math.ceil(faces * 1.125) + 1024;
+
 export async function loadVectorIndex(
   store: Store,
   model: IndexModel,
@@ -28,17 +31,19 @@ export async function loadVectorIndex(
   const { faces } = await store.modelCoverage(model.modelId);
   // The exact re-score reads the same model's vectors the index holds (current or staged).
   const exact = (faceTokens: readonly string[]) => store.getEmbeddings(faceTokens, model.modelId);
-  // Sized for the library up front, with room to grow by an eighth: no growth step (a copy of the whole
-  // index) while a million faces load, nor at the first registration after.
-  const initialCapacity = Math.ceil(faces * 1.125) + 1024;
-  const index = new VectorIndex(model.embeddingSize, { exact, initialCapacity, ...tuning });
+  const index = new VectorIndex(model.embeddingSize, { exact, initialCapacity: capacityFor(faces), ...tuning });
+  const loaded = await fillIndex(index, store, model);
+  return { index, loaded, skippedOtherModel: faces - loaded };
+}
+
+/** Adds each face's embedding by the model (its current one, or one staged by a re-embedding run), from its compact record; returns how many. */
+export async function fillIndex(index: VectorIndex, store: Store, model: IndexModel): Promise<number> {
   const recordBytes = recordLayout(model.embeddingSize).bytes;
   let loaded = 0;
-  // Each face's embedding by this model (its current one, or one staged by a re-embedding run), compact.
   for await (const { faceTokens, records, groupIds } of store.streamCompactVectors(model.modelId)) {
     if (records.length !== faceTokens.length * recordBytes) continue; // another embedding size: not searchable
     faceTokens.forEach((faceToken, k) => index.addRecord(faceToken, records.subarray(k * recordBytes, (k + 1) * recordBytes), groupIds[k]!));
     loaded += faceTokens.length;
   }
-  return { index, loaded, skippedOtherModel: faces - loaded };
+  return loaded;
 }

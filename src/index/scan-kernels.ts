@@ -6,8 +6,12 @@
 import { readFileSync } from 'node:fs';
 
 export interface ScanKernels {
-  /** Distances (u16, 0xFFFF = not a member) of every slot's 512-bit code, and their histogram (513 × u32). */
-  hamming(query: number, codes: number, member: number, words: number, mask: number, count: number, out: number, hist: number): void;
+  /**
+   * Distances (u16, 0xFFFF = not a member) of every slot's 512-bit code, added to their histogram (513 × u32).
+   * Membership: word w of the first slot's group bitset is at `at` bytes into plane w, whose offset is the
+   * w-th u32 at `planes`.
+   */
+  hamming(query: number, codes: number, planes: number, at: number, words: number, mask: number, count: number, out: number, hist: number): void;
   /** Slots (u32) with distance ≤ threshold, at most `max`, in slot order; returns how many. */
   collect(out: number, count: number, threshold: number, result: number, max: number): number;
   /** i32 dot products of the int8 query with the int8 vectors of `n` listed slots. */
@@ -16,13 +20,18 @@ export interface ScanKernels {
   encode(source: number, dim: number, code: number, int8: number, padded: number): number;
 }
 
-const WASM_PAGE = 65536;
+export const WASM_PAGE = 65536;
+/** The most a 32-bit WebAssembly memory can hold: 4 GiB. */
+const MAX_PAGES = 65536;
 let compiled: WebAssembly.Module | undefined;
 
-/** A shared memory of at least `bytes` (fixed size: the index moves to a new one to grow). */
-export function sharedMemory(bytes: number): WebAssembly.Memory {
+/**
+ * A shared memory of at least `bytes`. A growable one reserves address space up to 4 GiB (not RAM: pages
+ * cost memory once written) and grows in place, so what it holds never moves and the threads see the growth.
+ */
+export function sharedMemory(bytes: number, growable = false): WebAssembly.Memory {
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return new WebAssembly.Memory({ initial: pages, maximum: growable ? MAX_PAGES : pages, shared: true });
 }
 
 /** A kernel instance working in `memory` (from sharedMemory). */

@@ -4,27 +4,57 @@
  * stays free while a million faces are scanned, and two threads halve the scan's latency.
  */
 import { Worker } from 'node:worker_threads';
+import { CODE_BYTES } from './compact-codec.js';
 
 /** 513 u32 bins (distances 0–512), as the hamming kernel fills them. */
 export const HISTOGRAM_BYTES = (512 + 1) * 4;
 
-/** What a scan needs of the index's layout (byte offsets into the shared memory). */
+/** Consecutive slots laid out together (one segment of the index, or a part of one): byte offsets. */
+export interface ScanRange {
+  codes: number;
+  /** The segment's list of group-bitset planes, and the range's first slot's offset into each. */
+  planes: number;
+  at: number;
+  distances: number;
+  count: number;
+}
+
+/** What a scan needs of the index (byte offsets into the shared memory). */
 export interface ScanJob {
   queryCode: number;
-  codes: number;
-  membership: number;
   words: number;
   mask: number;
-  count: number;
-  distances: number;
-  /** Thread k writes its histogram at histograms + k × HISTOGRAM_BYTES. */
+  /** Every slot to scan, in slot order. */
+  ranges: ScanRange[];
+  /** Thread k adds its distances to the histogram at histograms + k × HISTOGRAM_BYTES, zeroed by the caller. */
   histograms: number;
 }
 
-/** A message to a scan thread: a new memory to scan, or a range of slots to scan in it. */
+/** The part of `ranges` from slot `from` (counted across them) to slot `to`. */
+export function sliceRanges(ranges: readonly ScanRange[], from: number, to: number): ScanRange[] {
+  const slices: ScanRange[] = [];
+  let start = 0;
+  for (const range of ranges) {
+    const low = Math.max(from, start) - start;
+    const high = Math.min(to, start + range.count) - start;
+    if (high > low) {
+      slices.push({
+        codes: range.codes + low * CODE_BYTES,
+        planes: range.planes,
+        at: range.at + low * 4,
+        distances: range.distances + low * 2,
+        count: high - low,
+      });
+    }
+    start += range.count;
+  }
+  return slices;
+}
+
+/** A message to a scan thread: a new memory to scan, or ranges of slots to scan in it. */
 export type ScanMessage =
   | { kind: 'memory'; memory: WebAssembly.Memory }
-  | { kind: 'scan'; job: ScanJob; from: number; to: number; histogram: number };
+  | { kind: 'scan'; queryCode: number; words: number; mask: number; ranges: ScanRange[]; histogram: number };
 
 export class ScanThreads {
   private readonly workers: Worker[];
@@ -38,17 +68,18 @@ export class ScanThreads {
     this.share(memory);
   }
 
-  /** The index moved to a new memory: later scans read it. */
+  /** The index moved to another memory (a reload swapped it in): later scans read it. */
   share(memory: WebAssembly.Memory): void {
     for (const worker of this.workers) worker.postMessage({ kind: 'memory', memory } satisfies ScanMessage);
   }
 
-  /** Distances of slots [0, count) and one histogram per thread; resolves when every thread is done. */
+  /** Distances of every slot of the job and one histogram per thread; resolves when every thread is done. */
   async scan(job: ScanJob): Promise<void> {
-    const share = Math.ceil(job.count / this.workers.length);
+    const count = job.ranges.reduce((sum, range) => sum + range.count, 0);
+    const share = Math.ceil(count / this.workers.length);
     const done = this.workers.map((worker, k) => {
-      const from = Math.min(job.count, k * share);
-      const to = Math.min(job.count, from + share);
+      const { queryCode, words, mask } = job;
+      const ranges = sliceRanges(job.ranges, k * share, (k + 1) * share);
       return new Promise<void>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         worker.once('error', onError);
@@ -57,7 +88,8 @@ export class ScanThreads {
           resolve();
         });
         worker.ref(); // a scan in flight keeps the process alive
-        worker.postMessage({ kind: 'scan', job, from, to, histogram: job.histograms + k * HISTOGRAM_BYTES } satisfies ScanMessage);
+        const histogram = job.histograms + k * HISTOGRAM_BYTES;
+        worker.postMessage({ kind: 'scan', queryCode, words, mask, ranges, histogram } satisfies ScanMessage);
       }).finally(() => worker.unref());
     });
     await Promise.all(done);

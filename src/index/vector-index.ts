@@ -14,15 +14,20 @@
  * Group bit 0 is set on every face: a search without a group filter (every face, those bound to no group
  * included) is the same scan with only that bit in its mask.
  *
+ * The memory is a heap of segments of consecutive slots (index-memory.ts): growing appends a segment, in
+ * place, and more groups than the bitsets' width add a zeroed bitset plane to each segment, so a million
+ * faces are never copied (and the event loop never stalls for it).
+ *
  * Writes are synchronous on the main thread, into the shared memory, so a search started after a write
- * sees it. A removal moves another face into the freed slot: a scan that a removal (or a relayout) overtook
- * is run again, so slot numbers are never read against the wrong faces.
+ * sees it. A removal moves another face into the freed slot: a scan that a removal (or a widening, or a
+ * reload's swap) overtook is run again, so slot numbers are never read against the wrong faces.
  *
  * The index mirrors the store and is updated after each store commit; the store stays the truth.
  */
 import { availableParallelism } from 'node:os';
 import { CODE_BITS, CODE_BYTES, align16, encodeCompact, recordLayout, type RecordLayout } from './compact-codec.js';
-import { instantiateKernels, sharedMemory, type ScanKernels } from './scan-kernels.js';
+import { IndexMemory } from './index-memory.js';
+import { instantiateKernels, type ScanKernels } from './scan-kernels.js';
 import { HISTOGRAM_BYTES, ScanThreads } from './scan-threads.js';
 import { TokenTable } from './token-table.js';
 
@@ -82,55 +87,63 @@ const INT8_TOLERANCE = 0.02;
 const BITS_PER_WORD = 32;
 /** Set on every face, owned by no group: the mask of a search over every face. */
 const EVERY_FACE_BIT = 0;
-/** Room for the every-face bit and 64 groups (the default group limit) without a relayout. */
+/** Room for the every-face bit and 64 groups (the default group limit) without widening. */
 const INITIAL_WORDS = 3;
 /** A scan overtaken this often by removals is done on the calling thread, where nothing can overtake it. */
 const PARALLEL_ATTEMPTS = 2;
+/** Bounds on a growth segment's slots: half the capacity so far (×1.5 overall), at most ~40 MB of memory. */
+const MIN_SEGMENT_SLOTS = 64;
+const MAX_SEGMENT_SLOTS = 65_536;
 
-/** Byte offsets of the index's arrays in the kernels' memory. */
-interface Layout {
-  capacity: number;
-  words: number;
+/** The per-search scratch of the index, at fixed offsets in its memory. */
+interface Scratch {
   queryCode: number;
   queryVector: number;
-  mask: number;
   /** One histogram per scanning thread, the calling thread's first. */
   histograms: number;
+  histogramCount: number;
   slots: number;
   dots: number;
-  distances: number;
-  codes: number;
-  membership: number;
-  vectors: number;
-  bytes: number;
 }
 
-function planLayout(capacity: number, words: number, paddedDimension: number, shortlistMax: number, histograms: number): Layout {
-  let end = 0;
-  const take = (bytes: number): number => {
-    const at = end;
-    end = align16(end + bytes);
-    return at;
-  };
-  const layout = {
-    capacity,
-    words,
-    queryCode: take(CODE_BYTES),
-    queryVector: take(paddedDimension),
-    mask: take(words * 4),
-    histograms: take(histograms * HISTOGRAM_BYTES),
-    slots: take(shortlistMax * 4),
-    dots: take(shortlistMax * 4),
-    distances: take(capacity * 2),
-    codes: take(capacity * CODE_BYTES),
-    membership: take(capacity * words * 4),
-    vectors: take(capacity * paddedDimension),
-  };
-  return { ...layout, bytes: end };
+/**
+ * A run of consecutive slots whose arrays lie together (byte offsets). Growing the index appends a
+ * segment; existing ones never move. Group bitsets lie in planes, one per 32-bit word, so that more
+ * groups add a plane to each segment instead of re-laying every bitset out.
+ */
+interface Segment {
+  /** The first slot. */
+  start: number;
+  capacity: number;
+  codes: number;
+  vectors: number;
+  scales: number;
+  distances: number;
+  /** Offset of each plane (`capacity` u32: word w of every slot's group bitset). */
+  planes: number[];
+  /** Where the offsets of the planes are listed in the memory (u32 each), for the scan kernel. */
+  planeTable: number;
+}
+
+/** Everything the index holds: one object, so that a reload can swap a freshly built one in at once. */
+interface Contents {
+  heap: IndexMemory;
+  kernels: ScanKernels;
+  scratch: Scratch;
+  segments: Segment[];
+  /** 32-bit words of each face's group bitset; `mask` is the search's bitset. */
+  words: number;
+  mask: number;
+  count: number;
+  /** The face token of each slot, off the JS heap (token-table.ts says why). */
+  tokens: TokenTable;
+  bitOf: Map<string, number>;
+  /** Group of each bit; bit 0 (EVERY_FACE_BIT) belongs to none. */
+  groupOfBit: Array<string | undefined>;
+  freeBits: number[];
 }
 
 export class VectorIndex {
-  private count = 0;
   private readonly record: RecordLayout;
   private readonly paddedDimension: number;
   private readonly shortlist: number;
@@ -138,27 +151,15 @@ export class VectorIndex {
   private readonly threadCount: number;
   private readonly parallelFrom: number;
   private threads: ScanThreads | undefined;
-  private layout: Layout;
-  private memory: WebAssembly.Memory;
-  private kernels: ScanKernels;
-  /** Views of the kernels' memory (replaced with it on relayout). */
-  private bytes: Uint8Array;
-  private words32: Uint32Array;
-  private scales: Float32Array;
+  private contents: Contents;
   /** Bumped whenever slots move or the memory is replaced: a scan that spans a bump is redone. */
   private epoch = 0;
   /** Searches take turns over the scan scratch (query, mask, histograms, distances, shortlist). */
   private scanTurn: Promise<unknown> = Promise.resolve();
-  /** The face token of each slot, off the JS heap (token-table.ts says why). */
-  private readonly tokens: TokenTable;
-  private readonly bitOf = new Map<string, number>();
-  /** Group of each bit; bit 0 (EVERY_FACE_BIT) belongs to none. */
-  private readonly groupOfBit: Array<string | undefined> = [undefined];
-  private readonly freeBits: number[] = [];
 
   constructor(
     readonly dimension: number,
-    options: VectorIndexOptions,
+    private readonly options: VectorIndexOptions,
   ) {
     this.record = recordLayout(dimension);
     this.paddedDimension = this.record.paddedDimension;
@@ -166,21 +167,42 @@ export class VectorIndex {
     this.exact = options.exact;
     this.threadCount = Math.max(0, options.scanThreads ?? Math.min(2, availableParallelism()));
     this.parallelFrom = options.parallelFrom ?? DEFAULT_PARALLEL_FROM;
-    this.layout = this.plan(Math.max(1, options.initialCapacity ?? 1024), INITIAL_WORDS);
-    this.tokens = new TokenTable(this.layout.capacity);
-    this.memory = sharedMemory(this.layout.bytes);
-    this.kernels = instantiateKernels(this.memory);
-    this.bytes = new Uint8Array(this.memory.buffer);
-    this.words32 = new Uint32Array(this.memory.buffer);
-    this.scales = new Float32Array(this.layout.capacity);
+    this.contents = this.emptyContents(Math.max(1, options.initialCapacity ?? 1024));
+  }
+
+  /** An empty index like this one (same dimension and tuning), with room for `initialCapacity` faces. */
+  emptyLike(initialCapacity?: number): VectorIndex {
+    return new VectorIndex(this.dimension, { ...this.options, initialCapacity });
+  }
+
+  /**
+   * Takes over everything `fresh` holds, at once (a reload builds the new index beside the old one, which
+   * serves searches meanwhile); `fresh` is left empty. Resolves once the old contents' memory is zeroed, a
+   * little per event-loop turn.
+   */
+  async replaceWith(fresh: VectorIndex): Promise<void> {
+    if (fresh.dimension !== this.dimension) throw new Error(`cannot take over a ${fresh.dimension}-d index into a ${this.dimension}-d one`);
+    const old = this.contents;
+    this.contents = fresh.contents;
+    fresh.contents = fresh.emptyContents(1);
+    this.epoch += 1;
+    fresh.epoch += 1;
+    this.threads?.share(this.contents.heap.memory);
+    await old.heap.scrub(); // no copy of the old vectors stays in memory
   }
 
   get size(): number {
-    return this.count;
+    return this.contents.count;
+  }
+
+  /** Faces the index holds room for before it grows (by appending a segment: nothing is moved). */
+  get capacity(): number {
+    const last = this.contents.segments.at(-1)!;
+    return last.start + last.capacity;
   }
 
   has(faceToken: string): boolean {
-    return this.tokens.slotOf(faceToken) !== undefined;
+    return this.contents.tokens.slotOf(faceToken) !== undefined;
   }
 
   /** Adds a face, or replaces its vector and groups when the token is already present. */
@@ -196,47 +218,55 @@ export class VectorIndex {
     if (record.length !== this.record.bytes) {
       throw new Error(`compact record of ${record.length} bytes, the index needs ${this.record.bytes}`);
     }
-    let slot = this.tokens.slotOf(faceToken);
+    const contents = this.contents;
+    let slot = contents.tokens.slotOf(faceToken);
     if (slot === undefined) {
-      // ×1.5, not ×2: at a million faces each step allocates (and copies) the whole index once more.
-      if (this.count === this.layout.capacity) this.relayout(Math.ceil(this.layout.capacity * 1.5), this.layout.words);
-      slot = this.tokens.append(faceToken);
-      this.count++;
+      if (contents.count === this.capacity) this.appendSegment();
+      slot = contents.tokens.append(faceToken);
+      contents.count++;
     }
-    this.writeGroups(slot, groupIds); // first: it may relayout
-    const { codes, vectors } = this.layout;
-    this.bytes.set(record.subarray(0, CODE_BYTES), codes + slot * CODE_BYTES);
-    this.bytes.set(record.subarray(this.record.int8, this.record.scale), vectors + slot * this.paddedDimension);
-    this.scales[slot] = new DataView(record.buffer, record.byteOffset, record.byteLength).getFloat32(this.record.scale, true);
+    this.writeGroups(slot, groupIds);
+    const segment = this.segmentOf(slot);
+    const local = slot - segment.start;
+    const { bytes, floats } = contents.heap;
+    bytes.set(record.subarray(0, CODE_BYTES), segment.codes + local * CODE_BYTES);
+    bytes.set(record.subarray(this.record.int8, this.record.scale), segment.vectors + local * this.paddedDimension);
+    floats[segment.scales / 4 + local] = new DataView(record.buffer, record.byteOffset, record.byteLength).getFloat32(this.record.scale, true);
   }
 
-  /** Removes a face; the last slot moves into the hole so the arrays stay contiguous. */
+  /** Removes a face; the last slot moves into the hole so the slots stay contiguous. */
   remove(faceToken: string): boolean {
-    const slot = this.tokens.slotOf(faceToken);
+    const contents = this.contents;
+    const slot = contents.tokens.slotOf(faceToken);
     if (slot === undefined) return false;
     this.epoch += 1;
-    this.tokens.removeAt(slot); // moves the last slot's token into `slot`, as below for its vectors
-    const last = --this.count;
-    const { codes, vectors, membership, words } = this.layout;
+    contents.tokens.removeAt(slot); // moves the last slot's token into `slot`, as below for its vectors
+    const last = --contents.count;
+    const { bytes, floats } = contents.heap;
+    const to = this.segmentOf(slot);
+    const from = this.segmentOf(last);
+    const at = slot - to.start;
+    const lastAt = last - from.start;
+    const arrays = [
+      ['codes', CODE_BYTES],
+      ['vectors', this.paddedDimension],
+    ] as const;
+    const words32 = contents.heap.words32;
     if (slot !== last) {
-      const move = (base: number, width: number) =>
-        this.bytes.copyWithin(base + slot * width, base + last * width, base + (last + 1) * width);
-      move(codes, CODE_BYTES);
-      move(vectors, this.paddedDimension);
-      move(membership, words * 4);
-      this.scales[slot] = this.scales[last]!;
+      for (const [array, width] of arrays) bytes.copyWithin(to[array] + at * width, from[array] + lastAt * width, from[array] + (lastAt + 1) * width);
+      for (let w = 0; w < contents.words; w++) words32[to.planes[w]! / 4 + at] = words32[from.planes[w]! / 4 + lastAt]!;
+      floats[to.scales / 4 + at] = floats[from.scales / 4 + lastAt]!;
     }
     // No stale copy of a deleted face's vector (nor its code) stays in memory.
-    this.bytes.fill(0, codes + last * CODE_BYTES, codes + (last + 1) * CODE_BYTES);
-    this.bytes.fill(0, vectors + last * this.paddedDimension, vectors + (last + 1) * this.paddedDimension);
-    this.bytes.fill(0, membership + last * words * 4, membership + (last + 1) * words * 4);
-    this.scales[last] = 0;
+    for (const [array, width] of arrays) bytes.fill(0, from[array] + lastAt * width, from[array] + (lastAt + 1) * width);
+    for (let w = 0; w < contents.words; w++) words32[from.planes[w]! / 4 + lastAt] = 0;
+    floats[from.scales / 4 + lastAt] = 0;
     return true;
   }
 
   /** Replaces the face's group membership. False when the token is not indexed. */
   updateGroups(faceToken: string, groupIds: Iterable<string>): boolean {
-    const slot = this.tokens.slotOf(faceToken);
+    const slot = this.contents.tokens.slotOf(faceToken);
     if (slot === undefined) return false;
     this.writeGroups(slot, groupIds);
     return true;
@@ -244,33 +274,43 @@ export class VectorIndex {
 
   /** Takes the group out of every face (group deleted, or emptied by deletion mode 3) and frees its bit. */
   dropGroup(groupId: string): void {
-    const bit = this.bitOf.get(groupId);
+    const contents = this.contents;
+    const bit = contents.bitOf.get(groupId);
     if (bit === undefined) return;
     this.epoch += 1; // the bit may soon name another group
-    const membership = this.membershipWords();
-    const word = bit >>> 5;
+    const words32 = contents.heap.words32;
     const clear = ~(1 << (bit & 31));
-    const words = this.layout.words;
-    for (let slot = 0; slot < this.count; slot++) membership[slot * words + word]! &= clear;
-    this.bitOf.delete(groupId);
-    this.groupOfBit[bit] = undefined;
-    this.freeBits.push(bit);
+    for (const segment of contents.segments) {
+      const plane = segment.planes[bit >>> 5]! / 4;
+      const end = Math.min(segment.capacity, contents.count - segment.start);
+      for (let local = 0; local < end; local++) words32[plane + local]! &= clear;
+    }
+    contents.bitOf.delete(groupId);
+    contents.groupOfBit[bit] = undefined;
+    contents.freeBits.push(bit);
   }
 
   /** Forgets every face (library wipe); groups have no members left either. */
   clear(): void {
     this.epoch += 1;
-    this.count = 0;
-    this.bytes.fill(0);
-    this.scales.fill(0);
-    this.tokens.clear();
-    this.bitOf.clear();
-    this.groupOfBit.length = EVERY_FACE_BIT + 1;
-    this.freeBits.length = 0;
+    const contents = this.contents;
+    const { bytes, words32, floats } = contents.heap;
+    for (const segment of contents.segments) {
+      const used = Math.max(0, Math.min(segment.capacity, contents.count - segment.start));
+      bytes.fill(0, segment.codes, segment.codes + used * CODE_BYTES);
+      bytes.fill(0, segment.vectors, segment.vectors + used * this.paddedDimension);
+      for (const plane of segment.planes) words32.fill(0, plane / 4, plane / 4 + used);
+      floats.fill(0, segment.scales / 4, segment.scales / 4 + used);
+    }
+    contents.count = 0;
+    contents.tokens.clear();
+    contents.bitOf.clear();
+    contents.groupOfBit.length = EVERY_FACE_BIT + 1;
+    contents.freeBits.length = 0;
   }
 
   groupsOf(faceToken: string): string[] | undefined {
-    const slot = this.tokens.slotOf(faceToken);
+    const slot = this.contents.tokens.slotOf(faceToken);
     return slot === undefined ? undefined : this.groupIdsAt(slot);
   }
 
@@ -286,7 +326,7 @@ export class VectorIndex {
       throw new Error(`query has ${query.length} dimensions, the index ${this.dimension}`);
     }
     const limit = Math.max(0, Math.floor(options.limit));
-    if (limit === 0 || this.count === 0) return [];
+    if (limit === 0 || this.contents.count === 0) return [];
     const everyFace = options.groups === undefined;
     const searched = new Set(options.groups);
     const record = encodeCompact(query);
@@ -323,14 +363,18 @@ export class VectorIndex {
   ): Promise<Array<{ faceToken: string; groupIds: string[] }>> {
     for (let attempt = 0; ; attempt++) {
       const epoch = this.epoch;
-      const layout = this.layout;
-      const count = this.count;
-      const mask = new Uint32Array(this.memory.buffer, layout.mask, layout.words).fill(0);
+      const contents = this.contents;
+      const { heap, scratch, kernels, words, count } = contents;
+      // The segments holding slots [0, count) now; faces added during the scan are not searched by it.
+      const ranges = contents.segments
+        .map((segment) => ({ segment, count: Math.max(0, Math.min(segment.capacity, count - segment.start)) }))
+        .filter((range) => range.count > 0);
+      const mask = heap.words32.subarray(contents.mask / 4, contents.mask / 4 + words).fill(0);
       const thresholdBits: number[] = [];
       const thresholds: number[] = [];
       if (everyFace) mask[0] = 1 << EVERY_FACE_BIT;
       for (const groupId of searched) {
-        const bit = this.bitOf.get(groupId);
+        const bit = contents.bitOf.get(groupId);
         if (bit === undefined) continue; // a group without members
         mask[bit >>> 5]! |= 1 << (bit & 31);
         if (options.groupMinCosine) {
@@ -339,23 +383,30 @@ export class VectorIndex {
         }
       }
       if (count === 0 || mask.every((word) => word === 0)) return [];
-      this.bytes.set(record.subarray(0, CODE_BYTES), layout.queryCode);
-      this.bytes.set(record.subarray(this.record.int8, this.record.scale), layout.queryVector);
+      heap.bytes.set(record.subarray(0, CODE_BYTES), scratch.queryCode);
+      heap.bytes.set(record.subarray(this.record.int8, this.record.scale), scratch.queryVector);
       const queryScale = new DataView(record.buffer, record.byteOffset).getFloat32(this.record.scale, true);
 
       // Pass 1: Hamming distances of the sign codes, each thread over its share of the slots, with a
       // histogram per thread; their sum gives the distance that admits `shortlist`.
       const parallel = this.threadCount > 0 && count >= this.parallelFrom && attempt < PARALLEL_ATTEMPTS;
-      let histogramCount = 1;
+      const histogramCount = parallel ? this.threadCount : 1;
+      heap.bytes.fill(0, scratch.histograms, scratch.histograms + histogramCount * HISTOGRAM_BYTES);
+      const scanRanges = ranges.map(({ segment, count }) => ({ codes: segment.codes, planes: segment.planeTable, at: 0, distances: segment.distances, count }));
       if (parallel) {
-        this.threads ??= new ScanThreads(this.threadCount, this.memory);
-        histogramCount = this.threadCount;
-        await this.threads.scan({ ...layout, count });
-        if (this.epoch !== epoch) continue; // slots moved under the scan
+        this.threads ??= new ScanThreads(this.threadCount, heap.memory);
+        await this.threads.scan({ queryCode: scratch.queryCode, words, mask: contents.mask, ranges: scanRanges, histograms: scratch.histograms });
+        if (this.epoch !== epoch) {
+          // Slots moved under the scan (or the contents were swapped): again, leaving no query copy behind.
+          heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
+          continue;
+        }
       } else {
-        this.kernels.hamming(layout.queryCode, layout.codes, layout.membership, layout.words, layout.mask, count, layout.distances, layout.histograms);
+        for (const range of scanRanges) {
+          kernels.hamming(scratch.queryCode, range.codes, range.planes, range.at, words, contents.mask, range.count, range.distances, scratch.histograms);
+        }
       }
-      const histograms = new Uint32Array(this.memory.buffer, layout.histograms, (histogramCount * HISTOGRAM_BYTES) / 4);
+      const histograms = new Uint32Array(heap.memory.buffer, scratch.histograms, (histogramCount * HISTOGRAM_BYTES) / 4);
       const bins = HISTOGRAM_BYTES / 4;
       let threshold = CODE_BITS;
       for (let distance = 0, admitted = 0; distance <= CODE_BITS; distance++) {
@@ -365,46 +416,132 @@ export class VectorIndex {
           break;
         }
       }
-      const shortlisted = this.kernels.collect(layout.distances, count, threshold, layout.slots, 2 * this.shortlist);
 
-      // Pass 2: int8 cosines of the shortlist; keep the best `limit + EXACT_EXTRA` that can still qualify.
-      this.kernels.dots(layout.queryVector, layout.vectors, this.paddedDimension, layout.slots, shortlisted, layout.dots);
-      const slots = new Uint32Array(this.memory.buffer, layout.slots, shortlisted);
-      const dots = new Int32Array(this.memory.buffer, layout.dots, shortlisted);
+      // Pass 2, segment by segment: int8 cosines of the shortlisted slots; keep the best `limit + EXACT_EXTRA`
+      // that can still qualify.
       const minCosine = options.minCosine ?? -Infinity;
       const best = new BestList(limit + EXACT_EXTRA);
-      const membership = this.membershipWords();
-      for (let k = 0; k < shortlisted; k++) {
-        const slot = slots[k]!;
-        const cosine = dots[k]! * queryScale * this.scales[slot]!;
-        if (cosine + INT8_TOLERANCE < minCosine || !best.admits(cosine)) continue;
-        if (thresholdBits.length > 0 && !passesAGroup(membership, slot * layout.words, cosine + INT8_TOLERANCE, thresholdBits, thresholds)) continue;
-        best.insert(slot, cosine);
+      const most = 2 * this.shortlist;
+      let shortlisted = 0;
+      for (const { segment, count } of ranges) {
+        if (shortlisted >= most) break;
+        const slotsAt = scratch.slots + shortlisted * 4;
+        const dotsAt = scratch.dots + shortlisted * 4;
+        const found = kernels.collect(segment.distances, count, threshold, slotsAt, most - shortlisted);
+        kernels.dots(scratch.queryVector, segment.vectors, this.paddedDimension, slotsAt, found, dotsAt);
+        const slots = heap.words32.subarray(slotsAt / 4, slotsAt / 4 + found);
+        const dots = new Int32Array(heap.memory.buffer, dotsAt, found);
+        for (let k = 0; k < found; k++) {
+          const local = slots[k]!;
+          const cosine = dots[k]! * queryScale * heap.floats[segment.scales / 4 + local]!;
+          if (cosine + INT8_TOLERANCE < minCosine || !best.admits(cosine)) continue;
+          if (thresholdBits.length > 0 && !passesAGroup(heap.words32, segment.planes, local, cosine + INT8_TOLERANCE, thresholdBits, thresholds)) continue;
+          best.insert(segment.start + local, cosine);
+        }
+        shortlisted += found;
       }
       // The query's int8 copy is biometric data too: it does not outlive the search.
-      this.bytes.fill(0, layout.queryCode, layout.queryVector + this.paddedDimension);
-      return best.slots().map((slot) => ({ faceToken: this.tokens.tokenAt(slot), groupIds: this.groupIdsAt(slot) }));
+      heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
+      return best.slots().map((slot) => ({ faceToken: contents.tokens.tokenAt(slot), groupIds: this.groupIdsAt(slot) }));
     }
   }
 
-  private plan(capacity: number, words: number): Layout {
-    return planLayout(capacity, words, this.paddedDimension, 2 * this.shortlist, Math.max(1, this.threadCount));
+  private emptyContents(capacity: number): Contents {
+    const scratchBytes = (bytes: number) => align16(bytes);
+    const histogramCount = Math.max(1, this.threadCount);
+    const shortlistMax = 2 * this.shortlist;
+    const firstSegment = capacity * (CODE_BYTES + this.paddedDimension + 4 + 2 + INITIAL_WORDS * 4) + 16 * (INITIAL_WORDS + 5);
+    const heap = new IndexMemory(
+      scratchBytes(CODE_BYTES) + scratchBytes(this.paddedDimension) + scratchBytes(histogramCount * HISTOGRAM_BYTES) +
+        2 * scratchBytes(shortlistMax * 4) + firstSegment + 1024,
+    );
+    const scratch: Scratch = {
+      queryCode: heap.allocate(CODE_BYTES),
+      queryVector: heap.allocate(this.paddedDimension),
+      histograms: heap.allocate(histogramCount * HISTOGRAM_BYTES),
+      histogramCount,
+      slots: heap.allocate(shortlistMax * 4),
+      dots: heap.allocate(shortlistMax * 4),
+    };
+    const contents: Contents = {
+      heap,
+      kernels: instantiateKernels(heap.memory),
+      scratch,
+      segments: [],
+      words: INITIAL_WORDS,
+      mask: heap.allocate(INITIAL_WORDS * 4),
+      count: 0,
+      tokens: new TokenTable(capacity),
+      bitOf: new Map(),
+      groupOfBit: [undefined],
+      freeBits: [],
+    };
+    contents.segments.push(this.newSegment(contents, 0, capacity));
+    return contents;
   }
 
-  private membershipWords(): Uint32Array {
-    const { membership, capacity, words } = this.layout;
-    return this.words32.subarray(membership / 4, membership / 4 + capacity * words);
+  private newSegment({ heap, words }: Contents, start: number, capacity: number): Segment {
+    const segment = {
+      start,
+      capacity,
+      codes: heap.allocate(capacity * CODE_BYTES),
+      vectors: heap.allocate(capacity * this.paddedDimension),
+      scales: heap.allocate(capacity * 4),
+      distances: heap.allocate(capacity * 2),
+      planes: Array.from({ length: words }, () => heap.allocate(capacity * 4)),
+      planeTable: 0,
+    };
+    listPlanes(heap, segment);
+    return segment;
+  }
+
+  /** Room for more faces: a new segment after the last (the memory grows in place; nothing moves). */
+  private appendSegment(): void {
+    const capacity = this.capacity;
+    const slots = Math.min(MAX_SEGMENT_SLOTS, Math.max(MIN_SEGMENT_SLOTS, Math.ceil(capacity / 2)));
+    this.contents.segments.push(this.newSegment(this.contents, capacity, slots));
+  }
+
+  /**
+   * Room for more group bits: a plane more in each segment, zeroed (pages the system maps in as bits are
+   * set), so nothing is copied however many faces there are.
+   */
+  private widen(words: number): void {
+    this.epoch += 1; // the scan reads the plane lists, which move
+    const contents = this.contents;
+    const { heap } = contents;
+    for (const segment of contents.segments) {
+      heap.release(segment.planeTable, segment.planes.length * 4);
+      while (segment.planes.length < words) segment.planes.push(heap.allocate(segment.capacity * 4));
+      listPlanes(heap, segment);
+    }
+    heap.release(contents.mask, contents.words * 4);
+    contents.mask = heap.allocate(words * 4);
+    contents.words = words;
+  }
+
+  /** The segment holding `slot` (binary search: there are a few dozen at most). */
+  private segmentOf(slot: number): Segment {
+    const segments = this.contents.segments;
+    let low = 0;
+    let high = segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (segments[middle]!.start <= slot) low = middle;
+      else high = middle - 1;
+    }
+    return segments[low]!;
   }
 
   private groupIdsAt(slot: number): string[] {
+    const { words, heap, groupOfBit } = this.contents;
     const groupIds: string[] = [];
-    const words = this.layout.words;
-    const membership = this.membershipWords();
+    const segment = this.segmentOf(slot);
     for (let w = 0; w < words; w++) {
-      let bits = membership[slot * words + w]!;
+      let bits = heap.words32[segment.planes[w]! / 4 + slot - segment.start]!;
       while (bits !== 0) {
         const low = 31 - Math.clz32(bits & -bits);
-        const groupId = this.groupOfBit[w * BITS_PER_WORD + low];
+        const groupId = groupOfBit[w * BITS_PER_WORD + low];
         if (groupId !== undefined) groupIds.push(groupId);
         bits &= bits - 1;
       }
@@ -414,58 +551,37 @@ export class VectorIndex {
 
   private writeGroups(slot: number, groupIds: Iterable<string>): void {
     const bits: number[] = [];
-    for (const groupId of groupIds) bits.push(this.bitFor(groupId)); // may relayout: offsets read after
-    const words = this.layout.words;
-    const base = this.layout.membership / 4 + slot * words;
-    this.words32.fill(0, base, base + words);
-    this.words32[base]! |= 1 << EVERY_FACE_BIT;
-    for (const bit of bits) this.words32[base + (bit >>> 5)]! |= 1 << (bit & 31);
+    for (const groupId of groupIds) bits.push(this.bitFor(groupId)); // may widen: offsets read after
+    const { words32 } = this.contents.heap;
+    const { planes, start } = this.segmentOf(slot);
+    const local = slot - start;
+    for (let w = 0; w < this.contents.words; w++) words32[planes[w]! / 4 + local] = 0;
+    words32[planes[0]! / 4 + local]! |= 1 << EVERY_FACE_BIT;
+    for (const bit of bits) words32[planes[bit >>> 5]! / 4 + local]! |= 1 << (bit & 31);
   }
 
   private bitFor(groupId: string): number {
-    const existing = this.bitOf.get(groupId);
+    const contents = this.contents;
+    const existing = contents.bitOf.get(groupId);
     if (existing !== undefined) return existing;
-    const bit = this.freeBits.pop() ?? this.groupOfBit.length;
-    this.bitOf.set(groupId, bit);
-    this.groupOfBit[bit] = groupId;
-    if (bit >= this.layout.words * BITS_PER_WORD) this.relayout(this.layout.capacity, Math.floor(bit / BITS_PER_WORD) + 1);
+    const bit = contents.freeBits.pop() ?? contents.groupOfBit.length;
+    contents.bitOf.set(groupId, bit);
+    contents.groupOfBit[bit] = groupId;
+    if (bit >= contents.words * BITS_PER_WORD) this.widen(Math.floor(bit / BITS_PER_WORD) + 1);
     return bit;
-  }
-
-  /** Moves everything into a fresh memory laid out for more faces or more membership words. */
-  private relayout(capacity: number, words: number): void {
-    this.epoch += 1;
-    const old = this.layout;
-    const oldBytes = this.bytes;
-    const layout = this.plan(capacity, words);
-    const memory = sharedMemory(layout.bytes);
-    const bytes = new Uint8Array(memory.buffer);
-    const copy = (from: number, to: number, length: number) => bytes.set(oldBytes.subarray(from, from + length), to);
-    copy(old.codes, layout.codes, this.count * CODE_BYTES);
-    copy(old.vectors, layout.vectors, this.count * this.paddedDimension);
-    if (words === old.words) copy(old.membership, layout.membership, this.count * words * 4);
-    else {
-      for (let slot = 0; slot < this.count; slot++) {
-        copy(old.membership + slot * old.words * 4, layout.membership + slot * words * 4, old.words * 4);
-      }
-    }
-    oldBytes.fill(0); // the old memory lives on until collected: no vector copies in it
-    const scales = new Float32Array(capacity);
-    scales.set(this.scales.subarray(0, this.count));
-    this.layout = layout;
-    this.memory = memory;
-    this.kernels = instantiateKernels(memory);
-    this.threads?.share(memory);
-    this.bytes = bytes;
-    this.words32 = new Uint32Array(memory.buffer);
-    this.scales = scales;
   }
 }
 
-function passesAGroup(membership: Uint32Array, base: number, cosine: number, bits: number[], thresholds: number[]): boolean {
+/** Lists the segment's plane offsets in a fresh region of the memory, for the scan kernel. */
+function listPlanes(heap: IndexMemory, segment: Segment): void {
+  segment.planeTable = heap.allocate(segment.planes.length * 4);
+  heap.words32.set(segment.planes, segment.planeTable / 4);
+}
+
+function passesAGroup(words32: Uint32Array, planes: readonly number[], local: number, cosine: number, bits: number[], thresholds: number[]): boolean {
   for (let k = 0; k < bits.length; k++) {
     const bit = bits[k]!;
-    if ((membership[base + (bit >>> 5)]! & (1 << (bit & 31))) !== 0 && cosine >= thresholds[k]!) return true;
+    if ((words32[planes[bit >>> 5]! / 4 + local]! & (1 << (bit & 31))) !== 0 && cosine >= thresholds[k]!) return true;
   }
   return false;
 }
