@@ -129,6 +129,73 @@ describe('change follower', { skip: SKIP_WITHOUT_POSTGRES }, () => {
     }
   });
 
+  it('reloads beside the index it serves: searches see the whole old index until the swap, and writes during the load are kept', async () => {
+    const schema = freshSchema();
+    const a = await openTestPostgresStore({ schema });
+    const b = await openTestPostgresStore({ schema });
+    const index = new VectorIndex(MODEL.embeddingSize, { exact: (faceTokens) => b.getEmbeddings(faceTokens, MODEL.modelId) });
+    // What searches here see while the store streams the library into the reload, batch by batch.
+    const seen: Array<{ size: number; found: string | undefined }> = [];
+    const stays = sampleFace();
+    const remote = sampleFace();
+    const local = sampleFace();
+    let localWrite: Promise<void> | undefined;
+    const duringLoad = async () => {
+      const [hit] = await index.search(stays.embedding, { groups: ['default'], limit: 1 });
+      seen.push({ size: index.size, found: hit?.faceToken });
+      if (localWrite) return;
+      await a.registerFace(sampleImage(), remote); // another replica writes during the load
+      // ...and so does this one, through the write queue, as the library's services do.
+      localWrite = context.writes.run(async () => {
+        await b.registerFace(sampleImage(), local);
+        index.add(local.faceToken, local.embedding, ['default']);
+      });
+    };
+    async function* observed<T>(batches: AsyncIterable<T>) {
+      for await (const batch of batches) {
+        await duringLoad();
+        yield batch;
+      }
+    }
+    const streams = new Set<PropertyKey>(['streamVectors', 'streamCompactVectors']);
+    const store = new Proxy(b, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => unknown).bind(target);
+        return streams.has(key) ? (...args: unknown[]) => observed(method(...args) as AsyncIterable<unknown>) : method;
+      },
+    });
+    const context = createLibraryContext(store, index);
+    let follower: ChangeFollower | undefined;
+    try {
+      const old = sampleFace();
+      await a.registerFace(sampleImage(), stays);
+      await a.registerFace(sampleImage(), old);
+      const loadedAt = await b.changeFeed!.head();
+      index.add(stays.faceToken, stays.embedding, ['default']);
+      index.add(old.faceToken, old.embedding, ['default']);
+      const missed = sampleFace();
+      await a.registerFace(sampleImage(), missed);
+      await a.deleteFace(old.faceToken);
+      await a.registerFace(sampleImage(), sampleFace());
+      await a.changeFeed!.prune(0);
+
+      follower = await ChangeFollower.start({ feed: b.changeFeed!, context, model: MODEL, after: loadedAt, pollIntervalMs: 60_000, warn: () => {} });
+      await localWrite;
+      assert.ok(seen.length > 0);
+      assert.deepEqual(seen, seen.map(() => ({ size: 2, found: stays.faceToken })), 'the old index, whole, until the swap');
+      for (const face of [stays, missed, remote, local]) assert.equal(index.has(face.faceToken), true, face.name);
+      assert.equal(index.has(old.faceToken), false);
+      assert.equal(index.size, 5);
+      assert.equal(follower.appliedSequence, await a.changeFeed!.head());
+    } finally {
+      await follower?.close();
+      await index.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('prunes the log on a timer while a replica runs', async () => {
     const store = await openTestPostgresStore();
     const pruning = startChangePruning({ feed: store.changeFeed!, retainMs: 0, intervalMs: 50 });

@@ -9,9 +9,10 @@
  *
  * The log is pruned (prune-changes.ts). A follower that fell behind past the pruned point (a replica paused
  * or cut off for longer than the retention) cannot replay what it missed: it reloads the whole index from
- * the store instead, as at start-up, and follows on from there.
+ * the store instead, as at start-up, beside the old one, swaps it in at once, and follows on from there.
  */
-import { isSearchable, type IndexModel } from '../index/load-index.js';
+import { capacityFor, fillIndex, isSearchable, type IndexModel } from '../index/load-index.js';
+import type { VectorIndex } from '../index/vector-index.js';
 import type { ChangeFeed, SequencedChange } from '../store/store.js';
 import type { LibraryContext } from './context.js';
 
@@ -92,33 +93,55 @@ export class ChangeFollower {
         continue;
       }
       if (changes.length === 0) return;
-      await this.options.context.writes.run(() => this.apply(changes));
+      await this.options.context.writes.run(() => this.apply(this.options.context.index, changes));
       this.applied = changes.at(-1)!.sequence;
       if (changes.length < batchSize) return;
     }
   }
 
-  /** The index rebuilt from the store, as at start-up: the head first, then every searchable vector. */
+  /**
+   * The index rebuilt from the store, as at start-up, beside the one serving searches (which stays whole
+   * until the new one is swapped in; the two take twice the memory meanwhile). The feed's head is read
+   * first; whatever commits after it — other replicas' writes, and this one's own, which meanwhile keep
+   * updating the old index — is replayed onto the new index: most of it while searches go on, the rest
+   * inside the write queue, where no write can commit between that last read and the swap.
+   */
   private async reload(): Promise<void> {
     const { feed, model, context } = this.options;
     (this.options.warn ?? console.warn)(
       `visage: changes after sequence ${this.applied} were pruned before this replica applied them: reloading the search index`,
     );
-    await context.writes.run(async () => {
-      const head = await feed.head();
-      // Refilled in place (the index cannot be swapped under the services holding it, and a second copy
-      // would double its memory): until the load ends, searches here see only the faces loaded so far.
-      context.index.clear();
-      for await (const vector of context.store.streamVectors(model.modelId)) {
-        if (isSearchable(vector, model)) context.index.add(vector.faceToken, vector.embedding, vector.groupIds);
-      }
-      this.applied = head;
-    });
+    const head = await feed.head();
+    const { faces } = await context.store.modelCoverage(model.modelId);
+    const fresh = context.index.emptyLike(capacityFor(faces));
+    try {
+      await fillIndex(fresh, context.store, model);
+      const replayed = await this.replay(fresh, head);
+      let swapped: Promise<void> | undefined;
+      await context.writes.run(async () => {
+        this.applied = await this.replay(fresh, replayed);
+        swapped = context.index.replaceWith(fresh);
+      });
+      await swapped; // the old contents' memory is zeroed a little per event-loop turn, outside the queue
+    } finally {
+      await fresh.close();
+    }
   }
 
-  private async apply(batch: readonly SequencedChange[]): Promise<void> {
+  /** Applies the changes after `after` to `index`; returns the last sequence applied. */
+  private async replay(index: VectorIndex, after: number): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
+    for (let sequence = after; ; ) {
+      const { changes, missed } = await this.options.feed.read(sequence, batchSize);
+      if (missed) throw new Error(`changes after sequence ${sequence} were pruned while the index reloaded`);
+      if (changes.length === 0) return sequence;
+      await this.apply(index, changes);
+      sequence = changes.at(-1)!.sequence;
+    }
+  }
+
+  private async apply(index: VectorIndex, batch: readonly SequencedChange[]): Promise<void> {
     const { feed, model } = this.options;
-    const { index } = this.options.context;
     let faces = new Set<string>();
     // Consecutive face changes are read in one query; group and wipe changes keep their place.
     const flushFaces = async () => {
