@@ -38,6 +38,20 @@ describe('TokenTable', () => {
     }
   });
 
+  it('grows past a chunk of records, and a removal moves a token from the second chunk into the first', () => {
+    const table = new TokenTable(16);
+    const count = 70_000; // beyond one chunk (65,536 slots)
+    for (let i = 0; i < count; i++) assert.equal(table.append(`face-${i}`), i);
+    table.removeAt(5); // the last token (in the second chunk) moves into slot 5
+    assert.equal(table.tokenAt(5), `face-${count - 1}`);
+    assert.equal(table.slotOf(`face-${count - 1}`), 5);
+    assert.equal(table.slotOf('face-5'), undefined);
+    for (const i of [0, 4, 6, 65_535, 65_536, count - 2]) assert.equal(table.slotOf(`face-${i}`), i);
+    assert.equal(table.append('a-longer-token-than-any-before-it-widens-the-records'), count - 1);
+    assert.equal(table.tokenAt(65_536), 'face-65536');
+    assert.equal(table.slotOf('a-longer-token-than-any-before-it-widens-the-records'), count - 1);
+  });
+
   it('refuses a token longer than 255 UTF-8 bytes instead of truncating it', () => {
     const table = new TokenTable();
     table.append('x'.repeat(255));
