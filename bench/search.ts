@@ -17,11 +17,13 @@
  * --store postgres (in a schema of the database at VISAGE_DATABASE_URL or VISAGE_TEST_DATABASE_URL, e.g.
  * `scripts/pg-test-cluster.sh npm run bench:search -- --store postgres`; the PostgreSQL server runs on the same
  * machine, so its CPU is part of the start-up's wall time but not of `startup_cpu_s`),
- * --keep NAME (reuse/keep the library: a data directory for SQLite, a schema name for PostgreSQL). */
+ * --keep NAME (reuse/keep the library: a data directory for SQLite, a schema name for PostgreSQL),
+ * --growth (then fill the index past its capacity and widen its group bitsets, one registration-sized add at a
+ * time beside searches in flight, and print the longest event-loop stall). */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { encodeCompact } from '../src/index/compact-codec.js';
@@ -54,6 +56,7 @@ const textOption = (name: string): string | undefined => {
 };
 /** A data directory (SQLite) or a schema name (PostgreSQL) to reuse and keep. */
 const keptName = textOption('keep');
+const measureGrowth = process.argv.includes('--growth');
 const storeKind = textOption('store') ?? 'sqlite';
 if (storeKind !== 'sqlite' && storeKind !== 'postgres') throw new Error(`--store sqlite|postgres, not ${storeKind}`);
 
@@ -222,6 +225,73 @@ async function exactTop5(store: Store, queries: Query[]): Promise<string[][]> {
   return tops.map((top) => top.map((entry) => entry.token));
 }
 
+/**
+ * Growth under load: faces are added 20 to an event-loop turn (as registrations arrive) until the index has
+ * outgrown its capacity, then one face joins 40 new groups, one at a time, until the group bitsets have
+ * widened; two searches stay in flight throughout. Reports the longest event-loop stall, the add that grew
+ * the index, the longest single add/bind, and the longest garbage-collection pause meanwhile.
+ */
+async function grow(index: Awaited<ReturnType<typeof loadVectorIndex>>['index'], queries: Query[]) {
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  let searching = true;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const searchers = Array.from({ length: 2 }, async (_, k) => {
+    for (let q = k; searching; q++) {
+      const query = queries[q % queries.length]!;
+      await turn(); // each search arrives through the event loop, as a request would
+      await index.search(query.vector, { groups: query.groups, limit: 5 });
+    }
+  });
+  const startCapacity = index.capacity;
+  let longestAdd = 0;
+  let growthStep = 0;
+  let added = 0;
+  // Garbage-collection pauses meanwhile, to tell them from the growth step itself.
+  let longestGc = 0;
+  const gcPauses = new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) longestGc = Math.max(longestGc, entry.duration);
+  });
+  gcPauses.observe({ entryTypes: ['gc'] });
+  loopDelay.enable();
+  const started = performance.now();
+  while (index.capacity === startCapacity) {
+    for (let k = 0; k < 20; k++) {
+      const embedding = sampleOf(Math.floor(random() * identities));
+      const at = performance.now();
+      const capacity = index.capacity;
+      index.add(`growthface${added++}`, embedding, [DEFAULT_GROUP_ID, pick(GROUPS)]);
+      const ms = performance.now() - at;
+      longestAdd = Math.max(longestAdd, ms);
+      if (index.capacity !== capacity) growthStep = ms;
+    }
+    await turn();
+  }
+  const growSeconds = (performance.now() - started) / 1000;
+  let longestBind = 0;
+  for (let g = 0; g < 40; g++) {
+    const groups = [DEFAULT_GROUP_ID, ...Array.from({ length: g + 1 }, (_, i) => `growth-group-${i}`)];
+    const at = performance.now();
+    index.updateGroups('growthface0', groups);
+    longestBind = Math.max(longestBind, performance.now() - at);
+    await turn();
+  }
+  loopDelay.disable();
+  gcPauses.disconnect();
+  searching = false;
+  await Promise.all(searchers);
+  return {
+    growth_faces_added: added,
+    growth_capacity: [startCapacity, index.capacity],
+    growth_s: Number(growSeconds.toFixed(1)),
+    growth_step_add_ms: Number(growthStep.toFixed(1)),
+    growth_longest_add_ms: Number(longestAdd.toFixed(1)),
+    growth_longest_gc_pause_ms: Number(longestGc.toFixed(1)),
+    growth_longest_widening_bind_ms: Number(longestBind.toFixed(1)),
+    growth_event_loop_delay_max_ms: Number((loopDelay.max / 1e6).toFixed(1)),
+    growth_event_loop_delay_p99_ms: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+  };
+}
+
 /** Where the library lives, how to build it and open it as the server does (migrations included). */
 interface BenchLibrary {
   exists(): Promise<boolean>;
@@ -329,6 +399,7 @@ try {
   );
   const burstSeconds = (performance.now() - burstStarted) / 1000;
   loopDelay.disable();
+  const growth = measureGrowth ? await grow(index, queries) : {};
   await index.close();
 
   const exactStarted = performance.now();
@@ -370,6 +441,7 @@ try {
       shortlist,
       scan_threads: scanThreads,
       queries: queryCount,
+      ...growth,
     }),
   );
 } finally {
