@@ -98,8 +98,9 @@ export class FaceDetector {
       return verdict;
     };
     if (tiled) {
-      const settled = await this.settledFaces(image, found, isFace);
-      const near = scope.mainFaceOnly ? await this.mainFaceTiles(image, found, settled, isFace) : undefined;
+      const wholeFaces = suppress(found, this.options.nmsIou);
+      const settled = await this.settledFaces(image, wholeFaces, isFace);
+      const near = scope.mainFaceOnly ? await this.mainFaceTiles(image, wholeFaces, settled, isFace) : undefined;
       const tileFaces = await this.detectTiles(image, near);
       found.push(...tileFaces.filter((face) => !settled.some((kept) => overlap(kept, face, this.options.nmsIou))));
     }
@@ -121,10 +122,10 @@ export class FaceDetector {
    * tiled: 99.5 %), ~52 px 99.0 vs 99.3 %, but ~44 px 99.0 vs 98.9 % and ~32 px 99.3 vs 99.2 %: hence 48.
    * (A `.scratch` experiment; the figures are in README.)
    */
-  private async settledFaces(image: ScaledPhoto, whole: Detection[], isFace: (candidate: Detection) => Promise<boolean>): Promise<Detection[]> {
+  private async settledFaces(image: ScaledPhoto, wholeFaces: Detection[], isFace: (candidate: Detection) => Promise<boolean>): Promise<Detection[]> {
     const inputArea = (image.width / INPUT_W) * (image.height / INPUT_H);
     const settled: Detection[] = [];
-    for (const candidate of suppress(whole, this.options.nmsIou)) {
+    for (const candidate of wholeFaces) {
       if (area(candidate) / inputArea >= SETTLED_FACE_MIN ** 2 && (await isFace(candidate))) settled.push(candidate);
     }
     return settled;
@@ -149,11 +150,11 @@ export class FaceDetector {
    */
   private async mainFaceTiles(
     image: ScaledPhoto,
-    whole: Detection[],
+    wholeFaces: Detection[],
     settled: Detection[],
     isFace: (candidate: Detection) => Promise<boolean>,
   ): Promise<Detection[] | undefined> {
-    const candidates = byProminence(suppress(whole, this.options.nmsIou), image);
+    const candidates = byProminence(wholeFaces, image);
     let main: Detection | undefined;
     for (const candidate of candidates) {
       if (await isFace(candidate)) {
