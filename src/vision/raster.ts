@@ -222,7 +222,9 @@ function sampleAxis(outLength: number, k: number, scale: number, shift: number, 
 /**
  * sampleAffine for a map without rotation (every crop and resize of a box): the neighbours and weights of
  * each sub-sample row and column are computed once per axis instead of once per sample. Bit-identical to the
- * general loop (there b·py and d·px are zero, and adding zero changes no float).
+ * general loop (there b·py and d·px are zero, and adding zero changes no float). Its weighted sum of the four
+ * neighbours is the general loop's written out again on purpose: a shared helper accumulating into a
+ * Float64Array gave the same bytes but cost 20–35 % of the sampler's time (pose crop 6.3 → 8.2 ms).
  */
 function sampleAxisAligned(src: Raster, a: number, c: number, e: number, f: number, k: number, out: Raster): void {
   const { width: w, height: h, data } = src;
