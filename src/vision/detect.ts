@@ -85,8 +85,7 @@ export class FaceDetector {
   async detect(image: ScaledPhoto, scope: DetectScope = {}): Promise<Detection[]> {
     const whole = { x: 0, y: 0, w: image.width, h: image.height };
     const tiled = Math.max(image.width, image.height) > this.options.tileAbove;
-    // The tile level first, so that the whole-pass input is resized from it instead of from the full photo.
-    if (tiled) await image.resized(...this.tileLevelSize(image));
+    // The tile level is made only when a tile runs: a large main face needs none (see `mainFaceTiles`).
     const found = await this.detectWindow(await image.resized(INPUT_W, INPUT_H), whole, image);
     const verdicts = new Map<Detection, boolean>();
     const isFace = async (candidate: Detection): Promise<boolean> => {
@@ -183,7 +182,7 @@ export class FaceDetector {
     const cx = (candidate.x1 + candidate.x2) / 2;
     const cy = (candidate.y1 + candidate.y2) / 2;
     const region = { x: cx - regionW / 2, y: cy - regionH / 2, w: regionW, h: regionH };
-    const window = image.crop(region, INPUT_W, INPUT_H);
+    const window = image.sampledCrop(region, INPUT_W, INPUT_H);
     const out = await this.model.run(toTensorData(window, 'rgb', MEAN, STD), [1, 3, INPUT_H, INPUT_W]);
     const scores = out['scores']!;
     const boxes = out['boxes']!;

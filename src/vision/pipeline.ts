@@ -13,7 +13,7 @@ import { LivenessModel } from './liveness.js';
 import { loadModel, type InferenceObserver } from './onnx.js';
 import { PoseModel } from './pose.js';
 import { measureQuality } from './quality.js';
-import { cropResize, ScaledPhoto, type Raster } from './raster.js';
+import { ScaledPhoto } from './raster.js';
 import type { AnalyzeOptions, AnalyzedFace, AnalyzedImage } from './types.js';
 
 /** Largest side of a stored face crop. */
@@ -63,8 +63,8 @@ export class FacePipeline {
   }
 
   private async analyzeFace(photo: ScaledPhoto, detection: Detection, options: AnalyzeOptions): Promise<AnalyzedFace> {
-    // Landmarks, alignment, liveness and the stored crop sample the full photo: the embedding and the
-    // liveness score were measured that way. Pose tolerates a reduced copy (ScaledPhoto.crop).
+    // Landmarks, alignment and liveness sample the full photo through cropResize/sampleAffine: the embedding
+    // and the liveness score were measured that way. Pose and the stored crop tolerate libvips (ScaledPhoto.crop).
     const image = photo.full;
     const landmarks = await this.landmarks.locate(image, detection);
     const aligned = alignFace(image, landmarks);
@@ -80,14 +80,14 @@ export class FacePipeline {
       embedding,
     };
     if (options.liveness) face.liveLogOdds = await this.liveness.liveLogOdds(image, detection);
-    if (options.crops) face.crop = await faceCrop(image, detection);
+    if (options.crops) face.crop = await faceCrop(photo, detection);
     return face;
   }
 }
 
 /** The face with some context, square, at most CROP_MAX px: what the API returns as a face image. */
-async function faceCrop(image: Raster, detection: Detection): Promise<Uint8Array> {
+async function faceCrop(photo: ScaledPhoto, detection: Detection): Promise<Uint8Array> {
   const box = squareAround(detection, 1.3);
   const size = Math.max(16, Math.min(CROP_MAX, Math.round(box.w)));
-  return encodeJpeg(cropResize(image, box, size, size));
+  return encodeJpeg(await photo.crop(box, size, size));
 }

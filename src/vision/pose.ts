@@ -5,10 +5,11 @@
  */
 import type { Detection } from './detect.js';
 import type { Model } from './onnx.js';
-import { toTensorData, type ScaledPhoto } from './raster.js';
+import { toTensorData, type Box, type Raster, type ScaledPhoto } from './raster.js';
 import type { Pose } from './types.js';
 
-const SIZE = 224;
+export const POSE_INPUT_SIZE = 224;
+const SIZE = POSE_INPUT_SIZE;
 const MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255] as const;
 const STD = [0.229 * 255, 0.224 * 255, 0.225 * 255] as const;
 
@@ -16,17 +17,25 @@ export class PoseModel {
   constructor(private readonly model: Model) {}
 
   async estimate(image: ScaledPhoto, face: Detection): Promise<Pose> {
-    const w = face.x2 - face.x1;
-    const h = face.y2 - face.y1;
-    const box = { x: face.x1 - w / 4, y: face.y1 - h / 4, w: w * 1.5, h: h * 1.5 };
-    const input = toTensorData(image.crop(box, SIZE, SIZE), 'rgb', MEAN, STD);
-    const out = await this.model.run(input, [1, 3, SIZE, SIZE]);
+    return this.fromCrop(await image.crop(poseBox(face), SIZE, SIZE));
+  }
+
+  /** The angles of the face a SIZE × SIZE crop of its `poseBox` shows. */
+  async fromCrop(crop: Raster): Promise<Pose> {
+    const out = await this.model.run(toTensorData(crop, 'rgb', MEAN, STD), [1, 3, SIZE, SIZE]);
     return {
       yaw: binnedAngle(out['output']!),
       pitch: binnedAngle(out['617']!),
       roll: binnedAngle(out['618']!),
     };
   }
+}
+
+/** The region the pose model looks at: the face box grown by a quarter on each side. */
+export function poseBox(face: Detection): Box {
+  const w = face.x2 - face.x1;
+  const h = face.y2 - face.y1;
+  return { x: face.x1 - w / 4, y: face.y1 - h / 4, w: w * 1.5, h: h * 1.5 };
 }
 
 function softmax(logits: ArrayLike<number>): number[] {

@@ -42,11 +42,9 @@ export async function resize(src: Raster, outW: number, outH: number): Promise<R
 }
 
 /**
- * A decoded photo and the reduced copies of it made during its analysis. The detector's inputs and the crops
- * that tolerate it (pose, the detector's second looks) come from the smallest kept copy that still has the
- * pixels they need, instead of resampling the megapixels of the full photo every time: on a 1080p photo the
- * whole-pass input costs ~1 ms from the tile level instead of ~4 ms from the photo, a 224 px pose crop of a
- * large face ~1 ms instead of ~8.
+ * A decoded photo and the reduced copies of it made during its analysis (the detector's inputs). Crops come
+ * from libvips (`crop`) or from the smallest kept copy that still has the pixels they need (`sampledCrop`),
+ * instead of resampling the megapixels of the full photo every time.
  */
 export class ScaledPhoto {
   /** Reduced copies, in the order they were made. */
@@ -72,10 +70,23 @@ export class ScaledPhoto {
   }
 
   /**
-   * `cropResize` of a box of the full photo, sampled from the smallest kept copy on which the box still spans
-   * at least outW × outH pixels (so the sampler only ever shrinks, as it would from the full photo).
+   * A box of the photo stretched to outW × outH, for what tolerates another resampler than the embedding's
+   * (pose, the stored face crop). A box that spans more than the output is shrunk by
+   * libvips from its own pixels only: a 224 px pose crop of a 330×490 px box costs ~2.5 ms instead of ~4 ms
+   * through `cropResize`, of a 700×900 px one ~3.5 ms instead of ~10. Smaller boxes are upsampled by
+   * `cropResize`, which is cheap at that size.
    */
-  crop(box: Box, outW: number, outH: number): Raster {
+  async crop(box: Box, outW: number, outH: number): Promise<Raster> {
+    if (box.w < outW || box.h < outH) return cropResize(this.full, box, outW, outH);
+    return shrinkRegion(this.full, box, outW, outH);
+  }
+
+  /**
+   * `cropResize` of a box of the full photo, sampled from the smallest kept copy on which the box still spans
+   * at least outW × outH pixels (so the sampler only ever shrinks, as it would from the full photo): the
+   * detector's second looks, whose verdicts were measured with this sampler.
+   */
+  sampledCrop(box: Box, outW: number, outH: number): Raster {
     let source = this.full;
     for (const copy of this.copies) {
       const sx = copy.width / this.full.width;
@@ -95,6 +106,32 @@ export class ScaledPhoto {
     }
     return source;
   }
+}
+
+/**
+ * `cropResize` of a box at least as large as the output, by libvips: the whole pixels the box covers are
+ * resized to the part of the output they fill, and what lies outside the photo is black, as in `cropResize`.
+ * Box edges are rounded outwards to whole pixels (at most one source pixel, a fraction of an output pixel).
+ */
+async function shrinkRegion(src: Raster, box: Box, outW: number, outH: number): Promise<Raster> {
+  const left = Math.max(0, Math.floor(box.x));
+  const top = Math.max(0, Math.floor(box.y));
+  const right = Math.min(src.width, Math.ceil(box.x + box.w));
+  const bottom = Math.min(src.height, Math.ceil(box.y + box.h));
+  const sx = outW / box.w;
+  const sy = outH / box.h;
+  const x0 = Math.min(outW - 1, Math.max(0, Math.round((left - box.x) * sx)));
+  const y0 = Math.min(outH - 1, Math.max(0, Math.round((top - box.y) * sy)));
+  const x1 = Math.max(x0 + 1, Math.min(outW, Math.round((right - box.x) * sx)));
+  const y1 = Math.max(y0 + 1, Math.min(outH, Math.round((bottom - box.y) * sy)));
+  if (right - left < 1 || bottom - top < 1) return createRaster(outW, outH);
+  const data = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+    .extract({ left, top, width: right - left, height: bottom - top })
+    .resize(x1 - x0, y1 - y0, { fit: 'fill' })
+    .extend({ left: x0, top: y0, right: outW - x1, bottom: outH - y1, background: { r: 0, g: 0, b: 0 } })
+    .raw()
+    .toBuffer();
+  return { width: outW, height: outH, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 /**
