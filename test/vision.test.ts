@@ -159,6 +159,14 @@ describe('reduced copies of a photo (ScaledPhoto)', () => {
     // A box smaller than the output is upsampled by cropResize itself.
     const small = { x: 900, y: 400, w: 200, h: 200 };
     assert.deepEqual((await photo.crop(small, 224, 224)).data, cropResize(raster, small, 224, 224).data);
+    // The JPEG of a crop (the stored face crop) shows the same pixels, to within the encoding's loss.
+    for (const region of [box, small]) {
+      const jpeg = await photo.cropJpeg(region, 224, 224);
+      const decoded = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([decoded.info.width, decoded.info.height], [224, 224]);
+      const raw = (await photo.crop(region, 224, 224)).data;
+      assert.ok(meanAbsDifference(decoded.data, raw) < 3, `${meanAbsDifference(decoded.data, raw)}`);
+    }
   });
 
   it('resizes from the smallest kept copy that covers the size', async () => {

@@ -74,8 +74,11 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
   }
 }
 
+/** The quality of the JPEGs the server makes (face crops). */
+export const JPEG_QUALITY = 90;
+
 /** JPEG bytes of a raster (face crops). */
-export async function encodeJpeg(raster: Raster, quality = 90): Promise<Uint8Array> {
+export async function encodeJpeg(raster: Raster, quality = JPEG_QUALITY): Promise<Uint8Array> {
   const buffer = await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: 3 } })
     .jpeg({ quality })
     .toBuffer();

@@ -3,7 +3,7 @@
  * every other model, each adding its attribute — landmarks, alignment + embedding, pose, quality, liveness.
  * Runs inside a worker thread (worker.ts); pool.ts is its face to the rest of the server.
  */
-import { decodeImage, encodeJpeg } from './decode.js';
+import { decodeImage } from './decode.js';
 import { FaceDetector, type Detection } from './detect.js';
 import { alignFace } from './align.js';
 import { Embedder, EMBEDDING_SIZE } from './embed.js';
@@ -89,5 +89,5 @@ export class FacePipeline {
 async function faceCrop(photo: ScaledPhoto, detection: Detection): Promise<Uint8Array> {
   const box = squareAround(detection, 1.3);
   const size = Math.max(16, Math.min(CROP_MAX, Math.round(box.w)));
-  return encodeJpeg(await photo.crop(box, size, size));
+  return photo.cropJpeg(box, size, size);
 }

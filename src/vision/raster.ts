@@ -2,7 +2,8 @@
  * An 8-bit RGB raster and the two resampling primitives every model's preprocessing is built from:
  * a whole-image resize for the detector, and an affine sampler for crops and alignment.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
+import { encodeJpeg, JPEG_QUALITY } from './decode.js';
 
 export interface Raster {
   width: number;
@@ -77,8 +78,18 @@ export class ScaledPhoto {
    * `cropResize`, which is cheap at that size.
    */
   async crop(box: Box, outW: number, outH: number): Promise<Raster> {
-    if (box.w < outW || box.h < outH) return cropResize(this.full, box, outW, outH);
-    return shrinkRegion(this.full, box, outW, outH);
+    const pipeline = shrinkPipeline(this.full, box, outW, outH);
+    if (pipeline === undefined) return cropResize(this.full, box, outW, outH);
+    const data = await pipeline.raw().toBuffer();
+    return { width: outW, height: outH, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  }
+
+  /** `crop` encoded as JPEG (the stored face crop), in one libvips pass when it shrinks. */
+  async cropJpeg(box: Box, outW: number, outH: number): Promise<Uint8Array> {
+    const pipeline = shrinkPipeline(this.full, box, outW, outH);
+    if (pipeline === undefined) return encodeJpeg(cropResize(this.full, box, outW, outH));
+    const data = await pipeline.jpeg({ quality: JPEG_QUALITY }).toBuffer();
+    return new Uint8Array(data.buffer, data.byteOffset, data.length);
   }
 
   /**
@@ -109,29 +120,28 @@ export class ScaledPhoto {
 }
 
 /**
- * `cropResize` of a box at least as large as the output, by libvips: the whole pixels the box covers are
- * resized to the part of the output they fill, and what lies outside the photo is black, as in `cropResize`.
- * Box edges are rounded outwards to whole pixels (at most one source pixel, a fraction of an output pixel).
+ * The libvips pipeline of `cropResize` for a box at least as large as the output: the whole pixels the box
+ * covers are resized to the part of the output they fill, and what lies outside the photo is black, as in
+ * `cropResize`. Box edges are rounded outwards to whole pixels (at most one source pixel, a fraction of an
+ * output pixel). Undefined when the box is smaller than the output or shows none of the photo.
  */
-async function shrinkRegion(src: Raster, box: Box, outW: number, outH: number): Promise<Raster> {
+function shrinkPipeline(src: Raster, box: Box, outW: number, outH: number): Sharp | undefined {
+  if (box.w < outW || box.h < outH) return undefined;
   const left = Math.max(0, Math.floor(box.x));
   const top = Math.max(0, Math.floor(box.y));
   const right = Math.min(src.width, Math.ceil(box.x + box.w));
   const bottom = Math.min(src.height, Math.ceil(box.y + box.h));
+  if (right - left < 1 || bottom - top < 1) return undefined;
   const sx = outW / box.w;
   const sy = outH / box.h;
   const x0 = Math.min(outW - 1, Math.max(0, Math.round((left - box.x) * sx)));
   const y0 = Math.min(outH - 1, Math.max(0, Math.round((top - box.y) * sy)));
   const x1 = Math.max(x0 + 1, Math.min(outW, Math.round((right - box.x) * sx)));
   const y1 = Math.max(y0 + 1, Math.min(outH, Math.round((bottom - box.y) * sy)));
-  if (right - left < 1 || bottom - top < 1) return createRaster(outW, outH);
-  const data = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+  return sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
     .extract({ left, top, width: right - left, height: bottom - top })
     .resize(x1 - x0, y1 - y0, { fit: 'fill' })
-    .extend({ left: x0, top: y0, right: outW - x1, bottom: outH - y1, background: { r: 0, g: 0, b: 0 } })
-    .raw()
-    .toBuffer();
-  return { width: outW, height: outH, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    .extend({ left: x0, top: y0, right: outW - x1, bottom: outH - y1, background: { r: 0, g: 0, b: 0 } });
 }
 
 /**
