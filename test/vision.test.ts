@@ -118,6 +118,34 @@ describe('detection of the main face only', () => {
     }
   });
 
+  it('keeps the whole-pass box of a sole half-body face (~38 px on the whole-pass input) and runs no tile for it', async () => {
+    const wholeOnly = new FaceDetector(await loadModel('models', 'fr_detect.onnx'), { ...DEFAULT_DETECTOR_OPTIONS, tileAbove: Number.POSITIVE_INFINITY });
+    for (const sample of [1, 2, 5] as SampleNumber[]) {
+      // The close-up at 40 % in the middle of a 1080p canvas: one face, ~180 px wide (the others show a neighbour).
+      const shrunk = await sharp(await closeUp(detector, sample)).resize(768, 432, { fit: 'fill' }).toBuffer();
+      const bytes = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#777' } })
+        .composite([{ input: shrunk, left: 576, top: 324 }])
+        .jpeg()
+        .toBuffer();
+      const { full, main, mainRuns } = await both(bytes);
+      const { raster } = await decodeImage(bytes);
+      const [whole] = await wholeOnly.detect(new ScaledPhoto(raster), { mainFaceOnly: true });
+      assert.ok(whole, `sample${sample}`);
+      const side = Math.sqrt(((whole.x2 - whole.x1) * (whole.y2 - whole.y1)) / ((1920 / 320) * (1080 / 240)));
+      assert.ok(side > 30 && side < 48, `sample${sample}: ${side} px on the whole-pass input`);
+      assert.deepEqual(main, [full], `sample${sample}`);
+      assert.deepEqual(main, [whole], `sample${sample}: the tiles changed the box`);
+      assert.ok(mainRuns <= 2, `sample${sample}: ${mainRuns} runs`);
+    }
+  });
+
+  it('lets the tiles size a medium face that has company, so a loose whole-pass box cannot make it the main one', async () => {
+    // sample2: the main face is the frontal one in the middle (x ≈ 890–1070). The whole pass boxes the profile
+    // at the left edge 168×287 px (the tiles: ~170×220), which outranked it when such faces kept that box.
+    const [main] = await detector.detect(new ScaledPhoto((await decodeImage(samplePhoto(2))).raster), { mainFaceOnly: true });
+    assert.ok(main && main.x1 > 800 && main.x2 < 1150, JSON.stringify(main));
+  });
+
   it('runs every tile when the main face is small enough for a face only tiles see to outrank it', async () => {
     // The demo photo at 1/3 in a corner of a 1920×1080 canvas: faces of ~70 px, 12 px on the whole-pass input.
     const small = await sharp(samplePhoto(6)).resize(640).toBuffer();

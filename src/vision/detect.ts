@@ -22,6 +22,8 @@ const TILE_ONLY_FACE_MAX = 20;
 const REFINED_PROMINENCE_MIN = 0.5;
 /** Side (√area) on the whole-pass input from which a face keeps its whole-pass box (`settledFaces`). */
 const SETTLED_FACE_MIN = 48;
+/** The same for a face no other whole-pass face comes near in prominence (`settledFaces`). */
+const SETTLED_SOLE_FACE_MIN = 30;
 
 export interface Detection {
   x1: number;
@@ -119,13 +121,19 @@ export class FaceDetector {
    * for the embedding. LFW DevTest with every image enlarged, best-threshold accuracy with tile boxes against
    * whole-pass boxes: faces ~125 px on the whole-pass input 98.7 vs 99.5 % (the original 250 px images, never
    * tiled: 99.5 %), ~52 px 99.0 vs 99.3 %, but ~44 px 99.0 vs 98.9 % and ~32 px 99.3 vs 99.2 %: hence 48.
-   * (A `.scratch` experiment; the figures are in README.)
+   * Between 30 and 48 px the two boxes embed equally well (re-measured on one face a canvas: ~43 px 12 vs 9
+   * errors, ~32 px 10 vs 10), but the whole pass's box of such a face can be a third larger than the tiles',
+   * enough to make it outrank the real main face of a group photo. So there a face settles only when no other
+   * whole-pass face has half its prominence: tiles change a box's area by at most ~1.4× (`mainFaceTiles`), too
+   * little to reorder faces 2× apart. (`.scratch` experiments; the figures are in README.)
    */
   private async settledFaces(image: ScaledPhoto, wholeFaces: Detection[], isFace: (candidate: Detection) => Promise<boolean>): Promise<Detection[]> {
     const inputArea = (image.width / INPUT_W) * (image.height / INPUT_H);
     const settled: Detection[] = [];
     for (const candidate of wholeFaces) {
-      if (area(candidate) / inputArea >= SETTLED_FACE_MIN ** 2 && (await isFace(candidate))) settled.push(candidate);
+      const side = Math.sqrt(area(candidate) / inputArea);
+      const sole = () => wholeFaces.every((other) => other === candidate || prominence(other, image) < REFINED_PROMINENCE_MIN * prominence(candidate, image));
+      if ((side >= SETTLED_FACE_MIN || (side >= SETTLED_SOLE_FACE_MIN && sole())) && (await isFace(candidate))) settled.push(candidate);
     }
     return settled;
   }
