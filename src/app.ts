@@ -42,6 +42,7 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     const analyzer = await createFaceAnalyzer({
       modelDir: config.modelDir,
       threads: config.threads,
+      nice: config.visionNice,
       maxQueue: config.maxPendingAnalyses,
       onAnalyzed: metrics.observeAnalysis,
     });

@@ -27,6 +27,8 @@ export interface VisageConfig {
   modelDir: string;
   /** Inference worker threads. */
   threads: number;
+  /** Linux nice of the inference threads (0: the event loop's own priority). */
+  visionNice: number;
   /** Total number of groups, `default` included (api.md: 64). */
   groupLimit: number;
   /** Image-analysing requests in flight before new ones get 503. */
@@ -120,6 +122,7 @@ const environmentSchema = z.object({
   VISAGE_CHANGE_RETENTION: durationOrOffVar('24h'),
   VISAGE_MODELS: orDefault('./models'),
   VISAGE_THREADS: integerVar(availableParallelism(), 1, 256),
+  VISAGE_VISION_NICE: integerVar(10, 0, 19),
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
@@ -164,6 +167,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     changeRetentionMs: env.VISAGE_CHANGE_RETENTION,
     modelDir: resolve(env.VISAGE_MODELS),
     threads: env.VISAGE_THREADS,
+    visionNice: env.VISAGE_VISION_NICE,
     groupLimit: env.VISAGE_GROUP_LIMIT,
     maxPendingAnalyses: env.VISAGE_MAX_PENDING,
     logLevel: env.VISAGE_LOG_LEVEL,

@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       changeRetentionMs: 24 * 3_600_000,
       modelDir: resolve('./models'),
       threads: availableParallelism(),
+      visionNice: 10,
       groupLimit: 64,
       maxPendingAnalyses: 64,
       logLevel: 'info',
@@ -36,6 +37,7 @@ describe('configuration from the environment', () => {
       VISAGE_DATA: '/srv/visage',
       VISAGE_MODELS: '',
       VISAGE_THREADS: '3',
+      VISAGE_VISION_NICE: '5',
       VISAGE_GROUP_LIMIT: '10',
       VISAGE_MAX_PENDING: '5',
       VISAGE_LOG_LEVEL: 'warn',
@@ -58,6 +60,7 @@ describe('configuration from the environment', () => {
     assert.equal(config.dataDir, '/srv/visage');
     assert.equal(config.modelDir, resolve('./models'));
     assert.equal(config.threads, 3);
+    assert.equal(config.visionNice, 5);
     assert.equal(config.groupLimit, 10);
     assert.equal(config.maxPendingAnalyses, 5);
     assert.equal(config.logLevel, 'warn');

@@ -5,6 +5,7 @@
 import { workerData } from 'node:worker_threads';
 import { VisageError } from '../errors.js';
 import { FacePipeline } from './pipeline.js';
+import { lowerLibvipsThreads, lowerThisThread, VISION_THREAD_NAME } from './thread-priority.js';
 import type { AnalyzeOptions, AnalyzedImage } from './types.js';
 
 export interface AnalyzeTask {
@@ -31,7 +32,15 @@ export type AnalyzeReply = (
   | { ok: false; error: { code: number; message: string } }
 ) & { timings: TaskTimings };
 
-const { modelDir } = workerData as { modelDir: string };
+export interface WorkerData {
+  modelDir: string;
+  /** Linux nice of this thread and of libvips' threads (thread-priority.ts). */
+  nice: number;
+}
+
+const { modelDir, nice } = workerData as WorkerData;
+// Before the models load, so that any thread onnxruntime starts from here inherits the lower priority.
+lowerThisThread(VISION_THREAD_NAME, nice);
 /** The runs of the current task. piscina gives a worker one task at a time (concurrentTasksPerWorker 1). */
 let modelRuns: ModelTiming[] = [];
 const pipeline = await FacePipeline.load(modelDir, (file, seconds) =>
@@ -49,5 +58,7 @@ export default async function analyze(task: AnalyzeTask | 'warmup'): Promise<Ana
   } catch (error) {
     if (error instanceof VisageError) return { ok: false, error: { code: error.code, message: error.message }, timings: timings() };
     throw error;
+  } finally {
+    lowerLibvipsThreads(nice);
   }
 }
