@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { VisageError, imageInvalid, invalidParam, type ErrorName } from '../errors.js';
 import { bilingual } from './bilingual.js';
 import { decodeBase64Image } from './data-url.js';
+import { decodedImage, withDecodedImages } from './decoded-images.js';
 
 const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -48,7 +49,7 @@ interface ImageIssueParams {
   imageInvalid: 'NOT_BASE64' | 'TOO_LARGE';
 }
 
-/** A base64 image, with or without `data:image/...;base64,`; decoded to bytes here. */
+/** A base64 image, with or without `data:image/...;base64,`; decoded to bytes here (or in the body thread). */
 export function base64Image() {
   return z
     .string()
@@ -59,7 +60,7 @@ export function base64Image() {
       minLength: 1,
     })
     .transform((text, context) => {
-      const decoded = decodeBase64Image(text);
+      const decoded = decodedImage(text) ?? decodeBase64Image(text);
       if (decoded.ok) return decoded.bytes;
       // An empty image is a missing parameter; the others are images we refuse.
       const params: ImageIssueParams | undefined =
@@ -277,7 +278,7 @@ function errorForIssue(issue: z.core.$ZodIssue | undefined): VisageError {
 /** Validates a JSON body; an absent/empty body counts as `{}` so the first missing field is named. */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   if (body === MALFORMED_BODY) throw invalidParam('body');
-  const result = schema.safeParse(body ?? {});
+  const result = withDecodedImages(body, () => schema.safeParse(body ?? {}));
   if (!result.success) throw errorForIssue(result.error.issues[0]);
   return result.data;
 }

@@ -21,7 +21,8 @@ import { cors } from './plugins/cors.js';
 import { rateLimit } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { sendFailure } from './reply.js';
-import { TurnQueue } from './turn-queue.js';
+import { parseJsonBody, type ParsedJson } from './body-parse.js';
+import { BodyThread } from './body-thread.js';
 import { auditRoutes } from './routes/audit.js';
 import { consolePlugin } from './plugins/console.js';
 import { detectRoutes } from './routes/detect.js';
@@ -39,7 +40,7 @@ export const DEFAULT_BODY_LIMIT = 12 * 1024 * 1024;
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 /** Longest path parameter the router matches; a longer id is answered by its route (not-exist), not a 500. */
 const MAX_PARAM_LENGTH = 16 * 1024;
-/** Bodies from this size on (a photo) are decoded and parsed one per event-loop turn (turn-queue.ts). */
+/** Bodies from this size on (a photo) are parsed, and their images decoded, in the body thread (body-thread.ts). */
 const LARGE_BODY = 64 * 1024;
 /** Image-analysing requests allowed in flight before new ones get 503 (each may hold a 12 MB body). */
 export const DEFAULT_MAX_PENDING_ANALYSES = 64;
@@ -66,39 +67,9 @@ export interface ServerDependencies {
 /** The routes that run the vision pipeline: the ones worth shedding under load. */
 const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search', 'POST /api/face/detect']);
 
-/**
- * The parsed JSON; undefined for an empty body (routes that need one then name the first missing
- * field); MALFORMED_BODY for anything else, which only routes that read a body refuse.
- */
-function parseJsonLeniently(text: string): unknown {
-  const json = text.replace(/^\uFEFF/, '');
-  if (json.trim() === '') return undefined;
-  try {
-    const value = JSON.parse(json) as unknown;
-    // Only an object can be a request body; `null`, arrays and scalars are not "absent fields".
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : MALFORMED_BODY;
-  } catch {
-    return MALFORMED_BODY;
-  }
-}
-
 class BodyTooLargeError extends Error {
   readonly statusCode = 413;
   readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * The body as text; undefined when it is not UTF-8, which makes it malformed (→ INVALID_PARAM:body)
- * rather than U+FFFD characters silently stored in a name.
- */
-function decodeUtf8(bytes: Buffer): string | undefined {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Reads the whole body; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
@@ -158,14 +129,17 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
     delete request.raw.headers['content-type'];
   });
   app.removeAllContentTypeParsers();
-  const largeBodies = new TurnQueue();
+  const largeBodies = new BodyThread();
+  app.addHook('onClose', () => largeBodies.close());
+  // The parsed JSON; undefined for an empty body (routes that need one then name the first missing field);
+  // MALFORMED_BODY for anything else, which only routes that read a body refuse.
+  const toBody = (parsed: ParsedJson) => (parsed.ok ? parsed.value : MALFORMED_BODY);
   app.addContentTypeParser('*', (_request, payload, done) => {
-    const parse = (chunks: Buffer[]) => {
-      const text = decodeUtf8(Buffer.concat(chunks));
-      return text === undefined ? MALFORMED_BODY : parseJsonLeniently(text);
-    };
     readBody(payload, bodyLimit)
-      .then((chunks) => (chunks.reduce((size, chunk) => size + chunk.length, 0) < LARGE_BODY ? parse(chunks) : largeBodies.run(() => parse(chunks))))
+      .then((chunks) => {
+        const body = Buffer.concat(chunks);
+        return body.length < LARGE_BODY ? toBody(parseJsonBody(body)) : largeBodies.parse(body).then(toBody);
+      })
       .then(
         (body) => done(null, body),
         (error: Error) => done(error, undefined),

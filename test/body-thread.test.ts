@@ -1,0 +1,90 @@
+/**
+ * Large bodies are parsed, and their images decoded, in the body thread (src/http/body-thread.ts), with the
+ * same verdicts as on the event loop; the loop itself never parses or decodes a photo's text.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseJsonBody } from '../src/http/body-parse.js';
+import { BodyThread } from '../src/http/body-thread.js';
+import { decodeBase64Image } from '../src/http/data-url.js';
+import { DECODED_IMAGES, decodedPlaceholder, type DecodedImages } from '../src/http/decoded-images.js';
+import { samplePhoto } from './helpers/images.js';
+import { Code, startTestApp, type TestApp } from './helpers/http-app.js';
+
+describe('BodyThread', () => {
+  const thread = new BodyThread();
+  after(() => thread.close());
+
+  it('gives the verdict the loop gives, for bodies of every kind', async () => {
+    const bodies = [
+      '',
+      '  \n',
+      '\uFEFF{"groupId":"x"}',
+      '{"groupId": "x", ',
+      '[1, 2]',
+      'null',
+      '"text"',
+      '{"nested":{"image":"AAAA"},"image":42}',
+    ].map((text) => Buffer.from(text));
+    bodies.push(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])); // {"a":"\xff"}: not UTF-8
+    for (const body of bodies) {
+      const expected = parseJsonBody(body);
+      assert.deepEqual(await thread.parse(Buffer.from(body)), expected, JSON.stringify(body.toString()));
+    }
+  });
+
+  it('decodes the image fields beside the JSON, with the decoder\'s verdicts', async () => {
+    const photo = samplePhoto(1);
+    const text = `data:image/jpeg;base64,${photo.toString('base64')}`;
+    const body = { image1: text, image2: '!!', image: '', groupId: 'g', imageMd5: decodedPlaceholder('image1') };
+    const parsed = await thread.parse(Buffer.from(JSON.stringify(body)));
+    assert.ok(parsed.ok && parsed.value !== undefined);
+    const value = parsed.value as Record<string, unknown> & { [DECODED_IMAGES]: DecodedImages };
+    assert.deepEqual({ ...value }, { ...body, image1: decodedPlaceholder('image1'), image2: decodedPlaceholder('image2'), image: decodedPlaceholder('image') });
+    const images = value[DECODED_IMAGES];
+    assert.deepEqual(images.get(decodedPlaceholder('image1')), decodeBase64Image(text));
+    assert.deepEqual(images.get(decodedPlaceholder('image2')), decodeBase64Image('!!'));
+    assert.deepEqual(images.get(decodedPlaceholder('image')), { ok: false, failure: 'EMPTY' });
+  });
+});
+
+describe('large bodies through the server', () => {
+  let api: TestApp;
+  before(async () => {
+    api = await startTestApp();
+  });
+  after(() => api.close());
+
+  it('never parses or decodes a photo on the event loop, and answers as before', async () => {
+    const photo = `data:image/jpeg;base64,${samplePhoto(1).toString('base64')}`;
+    const parse = JSON.parse;
+    const from = Buffer.from;
+    const seen: string[] = [];
+    JSON.parse = (text: string, reviver?: Parameters<typeof parse>[1]) => {
+      if (text.length > 64 * 1024) seen.push(`JSON.parse of ${text.length}`);
+      return parse(text, reviver) as unknown;
+    };
+    Buffer.from = ((value: unknown, ...rest: unknown[]) => {
+      // (Inject itself turns the payload into bytes: UTF-8, not base64.)
+      if (typeof value === 'string' && value.length > 64 * 1024 && rest[0] === 'base64') seen.push(`base64 decoding of ${value.length}`);
+      return (from as (...args: unknown[]) => Buffer)(value, ...rest);
+    }) as typeof Buffer.from;
+    let replies;
+    try {
+      replies = await Promise.all([
+        api.app.server.inject({ method: 'POST', url: '/api/face/compare', payload: JSON.stringify({ image1: photo, image2: photo }) }),
+        api.app.server.inject({ method: 'POST', url: '/api/face/compare', payload: JSON.stringify({ image1: photo, image2: `${photo}!` }) }),
+        api.app.server.inject({ method: 'POST', url: '/api/face/search', payload: `{"image":"${photo}",` }),
+      ]);
+    } finally {
+      JSON.parse = parse;
+      Buffer.from = from;
+    }
+    assert.deepEqual(seen, []);
+    const [same, broken, malformed] = replies.map((reply) => reply.json<{ code: number; msg: string; data: { compareScore?: number } }>());
+    assert.equal(same!.code, 0);
+    assert.ok(same!.data.compareScore! > 90, JSON.stringify(same));
+    assert.deepEqual([broken!.code, broken!.msg], [Code.IMAGE_INVALID, 'IMAGE_INVALID:NOT_BASE64']);
+    assert.deepEqual([malformed!.code, malformed!.msg], [Code.INVALID_PARAM, 'INVALID_PARAM:body']);
+  });
+});
