@@ -6,7 +6,8 @@
  * far beyond VISAGE_MAX_PENDING (which must answer 503 with Retry-After, never queue without bound).
  * Prints one JSON line a case (and `after-start`: from listening until the first registration, which waits for
  * the start-up file check): req/s, latency p50/p99, errors, and the event-loop delay (monitorEventLoopDelay)
- * seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest stretch of the loop thread's own CPU time.
+ * seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest stretch of the loop thread's own CPU time,
+ * and how long the loop waited for a core (event_loop_max_wait_ms between two ticks, event_loop_wait_ms in all).
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
  * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
  * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
@@ -27,18 +28,26 @@ import type { ClientCase, ClientResult } from './http-client.js';
  * The most CPU time the event-loop thread spent between two ticks of a 5 ms timer: the longest stall the
  * server itself caused. On a shared machine the wall-clock delay also counts the time the thread waited for
  * a core; this does not (Linux: the thread's run time from /proc/thread-self/schedstat; undefined elsewhere).
+ * That wait is measured apart (schedstat's second field: time runnable but not running), the part a
+ * thread's priority decides.
  */
 class LongestBusyStretch {
   maxMs: number | undefined;
   /** Stretches of more than 20 ms of CPU. */
   over20 = 0;
-  private last = LongestBusyStretch.runNs();
+  /** The longest time the loop waited for a core between two ticks, and the whole case's wait. */
+  maxWaitMs: number | undefined;
+  totalWaitMs = 0;
+  private last = LongestBusyStretch.schedstat();
   private readonly timer = setInterval(() => {
-    const now = LongestBusyStretch.runNs();
+    const now = LongestBusyStretch.schedstat();
     if (now !== undefined && this.last !== undefined) {
-      const ms = Number(now - this.last) / 1e6;
+      const ms = Number(now.run - this.last.run) / 1e6;
       this.maxMs = Math.max(this.maxMs ?? 0, ms);
       if (ms > 20) this.over20 += 1;
+      const waitMs = Number(now.wait - this.last.wait) / 1e6;
+      this.maxWaitMs = Math.max(this.maxWaitMs ?? 0, waitMs);
+      this.totalWaitMs += waitMs;
     }
     this.last = now;
   }, 5);
@@ -46,16 +55,19 @@ class LongestBusyStretch {
   reset(): void {
     this.maxMs = undefined;
     this.over20 = 0;
-    this.last = LongestBusyStretch.runNs();
+    this.maxWaitMs = undefined;
+    this.totalWaitMs = 0;
+    this.last = LongestBusyStretch.schedstat();
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
-  private static runNs(): bigint | undefined {
+  private static schedstat(): { run: bigint; wait: bigint } | undefined {
     try {
-      return BigInt(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]!);
+      const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+      return { run: BigInt(run!), wait: BigInt(wait!) };
     } catch {
       return undefined;
     }
@@ -111,6 +123,8 @@ const loopFigures = () => ({
   event_loop_max_ms: Number((delay.max / 1e6).toFixed(1)),
   event_loop_max_cpu_ms: busy.maxMs === undefined ? null : Number(busy.maxMs.toFixed(1)),
   event_loop_cpu_over_20ms: busy.over20,
+  event_loop_max_wait_ms: busy.maxWaitMs === undefined ? null : Number(busy.maxWaitMs.toFixed(1)),
+  event_loop_wait_ms: Math.round(busy.totalWaitMs),
   load_average: Number(loadavg()[0]!.toFixed(1)),
 });
 
