@@ -46,6 +46,27 @@ describe('BodyThread', () => {
     assert.deepEqual(images.get(decodedPlaceholder('image2')), decodeBase64Image('!!'));
     assert.deepEqual(images.get(decodedPlaceholder('image')), { ok: false, failure: 'EMPTY' });
   });
+
+  it('settles its replies one per event-loop turn, however many wait', async () => {
+    await thread.parse(Buffer.from('{}')); // the thread is up
+    const seen: string[] = [];
+    let turns = 0;
+    // Re-armed from within each turn, so it fires once per turn: a marker between the turns' replies.
+    const probe = () => {
+      seen.push('turn');
+      if (++turns < 12) setImmediate(probe);
+    };
+    const replies = [1, 2, 3, 4].map((n) => thread.parse(Buffer.from(`{"n":${n}}`)).then(() => seen.push(`reply ${n}`)));
+    // Busy meanwhile: the four replies all wait at the port when the loop comes back to it.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    setImmediate(probe);
+    await Promise.all(replies);
+    assert.deepEqual(seen.filter((entry) => entry.startsWith('reply')), ['reply 1', 'reply 2', 'reply 3', 'reply 4']);
+    for (let k = 1; k < seen.length; k++) {
+      assert.ok(!(seen[k]!.startsWith('reply') && seen[k - 1]!.startsWith('reply')), `two replies in one turn: ${seen.join(', ')}`);
+    }
+  });
 });
 
 describe('large bodies through the server', () => {

@@ -3,6 +3,9 @@
  * decoding of their images cost ~4–5 ms a 1080p photo (twice that for compare), far more under a burst,
  * when the memory they touch is fresh. On the event loop those were the largest stretches left. The loop
  * now only joins the chunks and moves them over; the images come back decoded and moved, not copied.
+ * Replies are taken one per event-loop turn: a port delivers all waiting messages in one turn, and each
+ * reply runs its request on to the analysis (validation, the copy of its images to a vision worker), so a
+ * burst of them back to back would hold the loop for the sum.
  */
 import { Worker } from 'node:worker_threads';
 import type { ParsedJson } from './body-parse.js';
@@ -25,6 +28,13 @@ export class BodyThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (parsed: ParsedJson) => void; reject: (error: Error) => void }>();
   private nextId = 0;
+  private readonly replies: BodyReply[] = [];
+  /** Settles the oldest reply; the next waits for the next turn (setImmediate from a callback never runs in this one). */
+  private readonly settleNext = () => {
+    const reply = this.replies.shift();
+    if (reply !== undefined) this.settle(reply);
+    if (this.replies.length > 0) setImmediate(this.settleNext);
+  };
 
   /** The body's JSON value, with its images decoded (decoded-images.ts); `ok: false` when it is not a JSON object. */
   parse(body: Buffer): Promise<ParsedJson> {
@@ -50,7 +60,9 @@ export class BodyThread {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(new URL('./body-worker-entry.mjs', import.meta.url));
     worker.unref(); // an idle thread never keeps the process alive
-    worker.on('message', (reply: BodyReply) => this.settle(reply));
+    worker.on('message', (reply: BodyReply) => {
+      if (this.replies.push(reply) === 1) setImmediate(this.settleNext);
+    });
     // A dead thread fails the bodies it held (500); the next body starts a new one.
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
