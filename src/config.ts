@@ -122,7 +122,7 @@ const environmentSchema = z.object({
   VISAGE_CHANGE_RETENTION: durationOrOffVar('24h'),
   VISAGE_MODELS: orDefault('./models'),
   VISAGE_THREADS: integerVar(availableParallelism(), 1, 256),
-  VISAGE_VISION_NICE: integerVar(10, 0, 19),
+  VISAGE_VISION_NICE: integerVar(0, 0, 19),
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),

@@ -18,7 +18,7 @@ describe('configuration from the environment', () => {
       changeRetentionMs: 24 * 3_600_000,
       modelDir: resolve('./models'),
       threads: availableParallelism(),
-      visionNice: 10,
+      visionNice: 0,
       groupLimit: 64,
       maxPendingAnalyses: 64,
       logLevel: 'info',

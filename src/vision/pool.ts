@@ -5,7 +5,6 @@
 import { Piscina } from 'piscina';
 import { ErrorCode, VisageError, type ErrorName } from '../errors.js';
 import { EMBEDDING_SIZE } from './embed.js';
-import { VISION_NICE } from './thread-priority.js';
 import type { AnalyzeReply, AnalyzeTask, TaskTimings, WorkerData } from './worker.js';
 import type { AnalyzeOptions, AnalyzedImage, FaceAnalyzer } from './types.js';
 
@@ -13,7 +12,7 @@ export interface AnalyzerOptions {
   modelDir: string;
   /** Worker threads, each with its own models. */
   threads: number;
-  /** Linux nice of the worker threads and the libvips threads decoding for them (thread-priority.ts; default 10). */
+  /** Linux nice of the worker threads and the libvips threads decoding for them (thread-priority.ts; default 0). */
   nice?: number;
   /** Tasks allowed to wait for a worker; beyond it analyze() rejects (the HTTP edge answers 503). */
   maxQueue?: number;
@@ -47,7 +46,7 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
     // worker.ts attributes model runs to the task in progress: one task per worker at a time.
     concurrentTasksPerWorker: 1,
     idleTimeout: Number.POSITIVE_INFINITY,
-    workerData: { modelDir: options.modelDir, nice: options.nice ?? VISION_NICE } satisfies WorkerData,
+    workerData: { modelDir: options.modelDir, nice: options.nice ?? 0 } satisfies WorkerData,
   });
   // One warm-up task per thread: models load at start, not on the first request.
   const ids = await Promise.all(Array.from({ length: options.threads }, () => pool.run('warmup') as Promise<string>));

@@ -6,12 +6,14 @@
  * preempt it; threads a thread creates inherit its nice, and libvips' workers, which sharp starts from
  * libuv's shared pool (nice 0, also serving the loop's file reads), are lowered by name.
  * Lowering needs no privilege. Elsewhere (no /proc) these are no-ops.
+ *
+ * Off by default (VISAGE_VISION_NICE=0): under group scheduling (autogroups, containers' cgroups) lowered
+ * threads also lower their group's weight on the cores they run on, so on a machine shared with other
+ * groups the workers lose CPU to them, not only to the loop (README, Measured).
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** Default nice of the inference threads (VISAGE_VISION_NICE): weight 110 against the loop's 1024 when they compete for a core. */
-export const VISION_NICE = 10;
 /** Thread name of a vision worker (/proc/<pid>/task/<tid>/comm; `top -H` shows it). */
 export const VISION_THREAD_NAME = 'visage-vision';
 /** The name libvips gives its worker threads. */

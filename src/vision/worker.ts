@@ -59,6 +59,6 @@ export default async function analyze(task: AnalyzeTask | 'warmup'): Promise<Ana
     if (error instanceof VisageError) return { ok: false, error: { code: error.code, message: error.message }, timings: timings() };
     throw error;
   } finally {
-    lowerLibvipsThreads(nice);
+    if (nice > 0) lowerLibvipsThreads(nice);
   }
 }
