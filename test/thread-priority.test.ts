@@ -1,7 +1,7 @@
 /**
- * With VISAGE_VISION_NICE set, the inference threads run below the event loop's priority (thread-priority.ts), read back from
- * /proc the way the scheduler sees it: on a machine with a vision worker per core, the loop must not wait
- * behind them for a core. Linux only (nice is per thread there).
+ * With VISAGE_VISION_NICE set, the inference threads run below the event loop's priority (thread-priority.ts),
+ * read back from /proc the way the scheduler sees it: on a machine with a vision worker per core, the loop
+ * must not wait behind them for a core. Linux only (nice is per thread there).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
