@@ -1,10 +1,10 @@
 /** Section 1 of api.md: registering, listing, reading and deleting faces and images. */
 import { VisageError } from '../errors.js';
-import { DEFAULT_GROUP_ID } from '../store/store.js';
 import type { FaceAnalyzer } from '../vision/types.js';
 import type { LibraryContext } from './context.js';
 import { imageIdFor, newFaceToken } from './ids.js';
 import { reembedLibrary, type ReembedOutcome } from './reembed.js';
+import { RegistrationCommits } from './registration-commits.js';
 import type { ModelCoverage } from '../store/store.js';
 import { assertRegistrableQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './quality-gate.js';
 import type {
@@ -18,13 +18,18 @@ import type {
 } from './types.js';
 
 export class FaceService implements FaceLibrary {
+  /** Registrations ready at once are committed together (group commit). */
+  private readonly commits: RegistrationCommits;
+
   constructor(
     private readonly context: LibraryContext,
     private readonly analyzer: FaceAnalyzer,
     private readonly quality: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
     /** Optional biometric duplicate check: a face at least this similar to an enrolled one is refused. */
-    private readonly duplicateMinCosine?: number,
-  ) {}
+    duplicateMinCosine?: number,
+  ) {
+    this.commits = new RegistrationCommits(context, duplicateMinCosine);
+  }
 
   async register(input: RegisterFaceInput): Promise<RegisteredFace> {
     const imageId = imageIdFor(input.imageMd5, input.image);
@@ -36,28 +41,17 @@ export class FaceService implements FaceLibrary {
     if (!face.crop) throw new Error('the analyzer returned no crop although crops were requested');
     const crop = face.crop;
     const faceToken = newFaceToken();
-    const { store, index, writes } = this.context;
-    const id = await writes.run(async () => {
-      // Inside the write queue, so two registrations of one face cannot both pass the check.
-      if (this.duplicateMinCosine !== undefined) {
-        const [twin] = await index.search(face.embedding, { limit: 1, minCosine: this.duplicateMinCosine });
-        if (twin) throw new VisageError('FACE_ALREADY_EXIST', undefined, { faceToken: twin.faceToken });
-      }
-      // The store refuses an existing imageId (FACE_ALREADY_EXIST) inside its transaction.
-      const registered = await store.registerFace(
-        { imageId, description: input.description, format: analysis.format, bytes: input.image },
-        {
-          faceToken,
-          name: input.name,
-          gender: input.gender,
-          rect: face.rect,
-          embedding: face.embedding,
-          modelId: this.analyzer.modelId,
-          crop,
-        },
-      );
-      index.add(faceToken, face.embedding, [DEFAULT_GROUP_ID]);
-      return registered.id;
+    const id = await this.commits.commit({
+      image: { imageId, description: input.description, format: analysis.format, bytes: input.image },
+      face: {
+        faceToken,
+        name: input.name,
+        gender: input.gender,
+        rect: face.rect,
+        embedding: face.embedding,
+        modelId: this.analyzer.modelId,
+        crop,
+      },
     });
     return { id, imageId, faceToken, rect: face.rect };
   }

@@ -204,12 +204,26 @@ export interface FileCheck {
   missingFiles: number;
 }
 
+/** One registration of a batch (Store.registerFaces). */
+export interface NewRegistration {
+  image: NewImage;
+  face: NewFace;
+}
+
 export interface Store {
   /**
    * Registration, atomically: image + face + binding to `default`. Throws FACE_ALREADY_EXIST when
    * the imageId exists, even if all its faces were deleted (the image row outlives them, 1.3).
+   * The same as registerFaces with one entry.
    */
   registerFace(image: NewImage, face: NewFace): Promise<{ id: number }>;
+  /**
+   * Several registrations, each atomic and independent of the others, as registerFace: one refused
+   * (FACE_ALREADY_EXIST, also for an imageId an earlier entry of the batch takes) or failed leaves nothing
+   * and does not fail the rest. The outcomes are in the entries' order; a fulfilled one is durable. A store
+   * may commit the batch together (SQLite: one transaction, one fsync), so entries are committed in order.
+   */
+  registerFaces(entries: readonly NewRegistration[]): Promise<Array<PromiseSettledResult<{ id: number }>>>;
   listFaces(page: Page): Promise<RowPage>;
   getFace(faceToken: string): Promise<FaceRecord | undefined>;
   /** Deletes the face, its crop and bindings; the image stays. False when the token is unknown. */
@@ -360,4 +374,11 @@ export interface ChangeFeed {
    * (re)connection of the listener, since notifications sent while disconnected are lost.
    */
   listen(wake: () => void): Promise<{ close(): Promise<void> }>;
+}
+
+/** registerFace by registerFaces: the one entry's id, or its refusal thrown. */
+export async function registerOne(store: Pick<Store, 'registerFaces'>, image: NewImage, face: NewFace): Promise<{ id: number }> {
+  const [outcome] = await store.registerFaces([{ image, face }]);
+  if (outcome!.status === 'rejected') throw outcome!.reason;
+  return outcome!.value;
 }

@@ -157,6 +157,34 @@ export function storeConformance(name: string, factory: StoreFactory, internals:
         assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 1);
       }));
 
+    it('registers a batch entry by entry: a refused entry leaves nothing and does not fail the others', () =>
+      withStore(factory, async (store) => {
+        const enrolled = await register(store);
+        const [first, second] = [sampleImage(), sampleImage()];
+        const entries = [
+          { image: first, face: sampleFace() },
+          { image: { ...first, description: 'same imageId as the first' }, face: sampleFace() },
+          { image: second, face: sampleFace() },
+          { image: sampleImage({ imageId: enrolled.imageId }), face: sampleFace() },
+          // Refused by the face row, after its image row was written: that one must go too.
+          { image: sampleImage(), face: sampleFace({ faceToken: enrolled.faceToken }) },
+        ];
+        const outcomes = await store.registerFaces(entries);
+        assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected']);
+        assert.equal(await store.getImage(entries[4]!.image.imageId), undefined);
+        for (const k of [1, 3]) assert.equal(((outcomes[k] as PromiseRejectedResult).reason as Error).message, 'FACE_ALREADY_EXIST');
+        const [a, , c] = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.id : undefined));
+        assert.ok(a! > enrolled.id && c! > a!, 'ids ascend in the batch order');
+        const listed = await store.listFaces({ offset: 0, size: 10 });
+        assert.deepEqual(listed.rows.map((row) => row.faceToken), [enrolled.faceToken, entries[0]!.face.faceToken, entries[2]!.face.faceToken]);
+        assert.deepEqual((await store.getImage(first.imageId))?.faceTokens, [entries[0]!.face.faceToken]);
+        assert.equal((await store.getImage(first.imageId))?.description, first.description);
+        assert.equal(await store.getFace(entries[1]!.face.faceToken), undefined);
+        assert.equal(await store.getFace(entries[3]!.face.faceToken), undefined);
+        assert.equal((await store.listGroups())[0]?.faceCount, 3);
+        assert.deepEqual(await store.checkFiles(), { unreferencedFiles: 0, missingFiles: 0 });
+      }));
+
     it('lists faces in registration order with paging', () =>
       withStore(factory, async (store) => {
         const tokens: string[] = [];

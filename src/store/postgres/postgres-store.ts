@@ -30,6 +30,7 @@ import type {
   ModelCoverage,
   NewAuditEntry,
   NewFace,
+  NewRegistration,
   NewImage,
   Page,
   ReembedTarget,
@@ -41,7 +42,7 @@ import type {
   StoredVector,
 } from '../store.js';
 import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, type GroupSql, type RectSql } from '../sql-rows.js';
-import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
+import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT, registerOne } from '../store.js';
 import { PostgresAccessRecords } from './access-records.js';
 import { appendChanges, changeChannel, PostgresChangeFeed } from './change-log.js';
 import { createPool, inTransaction, queryPage, sqlState, violatedConstraint, type PostgresConnection } from './database.js';
@@ -180,7 +181,24 @@ class PostgresStore implements Store {
 
   // ---- images and faces ----
 
-  async registerFace(image: NewImage, face: NewFace): Promise<{ id: number }> {
+  registerFace(image: NewImage, face: NewFace): Promise<{ id: number }> {
+    return registerOne(this, image, face);
+  }
+
+  /** One transaction an entry, in order: each stays independent without savepoints, and the server does its own group commit. */
+  async registerFaces(entries: readonly NewRegistration[]): Promise<Array<PromiseSettledResult<{ id: number }>>> {
+    const outcomes: Array<PromiseSettledResult<{ id: number }>> = [];
+    for (const { image, face } of entries) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.insertRegistration(image, face) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+      }
+    }
+    return outcomes;
+  }
+
+  private insertRegistration(image: NewImage, face: NewFace): Promise<{ id: number }> {
     return this.write(async (client) => {
       const imagePk = await PostgresStore.insertImage(client, image);
       if (imagePk === undefined) throw new VisageError('FACE_ALREADY_EXIST');

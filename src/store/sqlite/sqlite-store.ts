@@ -28,6 +28,7 @@ import type {
   GroupWithCount,
   ImageRecord,
   NewFace,
+  NewRegistration,
   NewAuditEntry,
   NewImage,
   ModelCoverage,
@@ -43,7 +44,7 @@ import { encodeCompact } from '../../index/compact-codec.js';
 import { compactBatches } from '../compact-batches.js';
 import { bytesToEmbedding, embeddingToBytes } from '../embedding-bytes.js';
 import { FACE_ROW_COLUMNS, toFaceRow, toGroupRecord, toRect, type FaceRowSql, type GroupSql, type RectSql } from '../sql-rows.js';
-import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT } from '../store.js';
+import { DEFAULT_GROUP_ID, DEFAULT_GROUP_LIMIT, registerOne } from '../store.js';
 import { PLAINTEXT, type AtRestCipher, type BytesCodec } from '../at-rest-cipher.js';
 import { BLOB_KINDS, BlobFiles, type BlobKind } from './blob-files.js';
 import { SqliteAccessRecords } from './access-records.js';
@@ -473,32 +474,73 @@ class SqliteStore implements Store {
 
   // ---- images and faces ----
 
-  async registerFace(image: NewImage, face: NewFace): Promise<{ id: number }> {
-    // Cheap early refusal so a duplicate does not write files; the transaction decides for real.
-    if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
-    const written: Unreferenced = { originals: [], crops: [] };
+  registerFace(image: NewImage, face: NewFace): Promise<{ id: number }> {
+    return registerOne(this, image, face);
+  }
+
+  /**
+   * Group commit: the files of every entry are written at once (their fsyncs overlap on the thread pool),
+   * then one transaction holds each entry's rows in a savepoint of its own, so that one refused entry is
+   * rolled back alone, and one commit (one WAL fsync) makes them all durable.
+   */
+  async registerFaces(entries: readonly NewRegistration[]): Promise<Array<PromiseSettledResult<{ id: number }>>> {
+    const outcomes = entries.map(({ image }): PromiseSettledResult<{ id: number }> | undefined =>
+      // Cheap early refusal so a duplicate does not write files; the transaction decides for real.
+      this.sql.imagePkById.get(image.imageId) ? { status: 'rejected', reason: new VisageError('FACE_ALREADY_EXIST') } : undefined,
+    );
+    const files = await Promise.all(
+      entries.map(async ({ image, face }, k): Promise<{ original: string; crop: string } | undefined> => {
+        if (outcomes[k]) return undefined;
+        const [original, crop] = await Promise.allSettled([this.files.write('originals', image.bytes), this.files.write('crops', face.crop)]);
+        if (original.status === 'fulfilled' && crop.status === 'fulfilled') return { original: original.value, crop: crop.value };
+        await this.release({
+          originals: original.status === 'fulfilled' ? [original.value] : [],
+          crops: crop.status === 'fulfilled' ? [crop.value] : [],
+        });
+        outcomes[k] = { status: 'rejected', reason: original.status === 'rejected' ? original.reason : (crop as PromiseRejectedResult).reason };
+        return undefined;
+      }),
+    );
+    const insertOne = this.db.transaction((image: NewImage, face: NewFace, written: { original: string; crop: string }): number => {
+      if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
+      const defaultGroup = this.sql.groupById.get(DEFAULT_GROUP_ID);
+      if (!defaultGroup) throw new Error('the default group is missing');
+      const imagePk = Number(this.sql.insertImage.run(image.imageId, image.description, image.format, written.original).lastInsertRowid);
+      const faceId = this.insertFace(null, face, imagePk, written.crop);
+      this.sql.insertBinding.run(faceId, defaultGroup.pk);
+      return faceId;
+    });
     try {
-      written.originals.push(await this.files.write('originals', image.bytes));
-      written.crops.push(await this.files.write('crops', face.crop));
-      const [originalFile, cropFile] = [written.originals[0]!, written.crops[0]!];
-      const id = this.db
-        .transaction((): number => {
-          if (this.sql.imagePkById.get(image.imageId)) throw new VisageError('FACE_ALREADY_EXIST');
-          const defaultGroup = this.sql.groupById.get(DEFAULT_GROUP_ID);
-          if (!defaultGroup) throw new Error('the default group is missing');
-          const imagePk = Number(
-            this.sql.insertImage.run(image.imageId, image.description, image.format, originalFile).lastInsertRowid,
-          );
-          const faceId = this.insertFace(null, face, imagePk, cropFile);
-          this.sql.insertBinding.run(faceId, defaultGroup.pk);
-          return faceId;
+      this.db
+        .transaction(() => {
+          entries.forEach(({ image, face }, k) => {
+            const written = files[k];
+            if (!written) return;
+            try {
+              // Nested in the batch's transaction, insertOne is a savepoint: a throw undoes this entry alone.
+              outcomes[k] = { status: 'fulfilled', value: { id: insertOne(image, face, written) } };
+            } catch (error) {
+              // An error after which SQLite rolled the whole transaction back fails the whole batch (below).
+              if (!this.db.inTransaction) throw error;
+              outcomes[k] = { status: 'rejected', reason: error };
+            }
+          });
         })
         .immediate();
-      return { id };
     } catch (error) {
-      await this.release(written);
-      throw error;
+      // Nothing of the batch was committed.
+      outcomes.forEach((outcome, k) => {
+        if (files[k] && (!outcome || outcome.status === 'fulfilled')) outcomes[k] = { status: 'rejected', reason: error };
+      });
     }
+    const unreferenced: Unreferenced = { originals: [], crops: [] };
+    files.forEach((written, k) => {
+      if (!written || outcomes[k]?.status === 'fulfilled') return;
+      unreferenced.originals.push(written.original);
+      unreferenced.crops.push(written.crop);
+    });
+    await this.release(unreferenced);
+    return outcomes.map((outcome) => outcome!); // each entry got one above
   }
 
   private insertFace(id: number | null, face: NewFace, imagePk: number, cropFile: string): number {
