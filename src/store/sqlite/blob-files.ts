@@ -19,6 +19,9 @@ const isMissing = (error: unknown): boolean =>
   error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 export class BlobFiles {
+  /** Shard directories made (or found) here: mkdir is a thread-pool round trip a write need not repeat. */
+  private readonly madeDirectories = new Set<string>();
+
   constructor(
     private readonly root: string,
     /** Encryption at rest of the file contents, or plaintext. */
@@ -41,9 +44,8 @@ export class BlobFiles {
     const name = BlobFiles.newName();
     const target = this.path(kind, name);
     const directory = join(this.root, kind, name.slice(0, 2));
-    await mkdir(directory, { recursive: true });
     const temporary = `${target}.tmp`;
-    const handle = await open(temporary, 'wx');
+    const handle = await this.create(directory, temporary);
     try {
       await handle.writeFile(this.codec.seal(bytes));
       await handle.sync();
@@ -53,6 +55,21 @@ export class BlobFiles {
     await rename(temporary, target);
     await syncDirectory(directory);
     return name;
+  }
+
+  /** Opens a new file in `directory`, making the directory the first time (or again, if it was removed). */
+  private async create(directory: string, path: string) {
+    if (this.madeDirectories.has(directory)) {
+      try {
+        return await open(path, 'wx');
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        this.madeDirectories.delete(directory);
+      }
+    }
+    await mkdir(directory, { recursive: true });
+    this.madeDirectories.add(directory);
+    return open(path, 'wx');
   }
 
   /** The file's bytes, or undefined when it is gone (deleted by a concurrent commit). */
