@@ -6,6 +6,7 @@
  */
 import { VisageError } from '../errors.js';
 import { DEFAULT_GROUP_ID, type NewRegistration } from '../store/store.js';
+import { cosine } from '../vision/embed.js';
 import type { LibraryContext } from './context.js';
 
 interface Waiting {
@@ -73,13 +74,8 @@ export class RegistrationCommits {
     return batch;
   }
 
-  /** Cosine as the index computes it (vectors are L2-normalised). */
   private twins(a: Waiting, b: Waiting): boolean {
-    const x = a.registration.face.embedding;
-    const y = b.registration.face.embedding;
-    let cosine = 0;
-    for (let i = 0; i < x.length; i++) cosine += x[i]! * y[i]!;
-    return cosine >= this.duplicateMinCosine!;
+    return cosine(a.registration.face.embedding, b.registration.face.embedding) >= this.duplicateMinCosine!;
   }
 
   private async commitBatch(batch: readonly Waiting[]): Promise<void> {
