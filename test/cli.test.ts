@@ -30,8 +30,7 @@ interface GroupPage {
 describe('visage (the command line)', () => {
   let server: ServingVisage;
   before(async () => {
-    // Without allocator settings of its own, as a user would start it (`undefined` leaves a variable out).
-    server = await serveVisage({ VISAGE_DATA: join(scratch, 'served'), MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined });
+    server = await serveVisage({ VISAGE_DATA: join(scratch, 'served') });
   });
   after(async () => {
     if (server.child.exitCode === null) await server.stop();
@@ -44,16 +43,6 @@ describe('visage (the command line)', () => {
     const unknown = await runVisage(['frobnicate']);
     assert.equal(unknown.exitCode, 1);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
-  });
-
-  it('runs the server with the allocator settings npm start gives it', { skip: process.platform !== 'linux' }, () => {
-    // bin/visage.mjs starts the server as its child with them (glibc reads them only at process start).
-    const wrapper = server.child.pid!;
-    const children = readFileSync(`/proc/${wrapper}/task/${wrapper}/children`, 'utf8').trim().split(/\s+/);
-    assert.equal(children.length, 1, `children of ${wrapper}: ${children.join(' ')}`);
-    const environment = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
-    assert.ok(environment.includes('MALLOC_MMAP_THRESHOLD_=134217728'));
-    assert.ok(environment.includes('MALLOC_TRIM_THRESHOLD_=536870912'));
   });
 
   describe('import', () => {
