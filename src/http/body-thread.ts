@@ -24,6 +24,14 @@ export interface BodyReply {
   images: Array<{ field: string; bytes: Uint8Array } | { field: string; failure: Base64ImageFailure }>;
 }
 
+/**
+ * Bytes that can be moved to another thread: these, when they fill their own ArrayBuffer, else a copy (a
+ * small Buffer may sit in Node's shared pool, whose other slices must stay where they are).
+ */
+export function movable(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 export class BodyThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (parsed: ParsedJson) => void; reject: (error: Error) => void }>();
@@ -40,9 +48,8 @@ export class BodyThread {
   parse(body: Buffer): Promise<ParsedJson> {
     const worker = this.start();
     const id = this.nextId++;
-    // Moved, not copied; a body in Buffer's shared pool (it never is at this size) is copied out of it first.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-    const bytes = own ? body : new Uint8Array(body);
+    // Moved, not copied (a body in Buffer's shared pool, which it never is at this size, would be copied).
+    const bytes = movable(body);
     return new Promise<ParsedJson>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref(); // a parse in flight keeps the process alive

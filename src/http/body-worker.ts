@@ -1,7 +1,7 @@
 /** The body thread (body-thread.ts): parses large request bodies and decodes their base64 images. */
 import { parentPort } from 'node:worker_threads';
 import { parseJsonBody } from './body-parse.js';
-import type { BodyReply, BodyRequest } from './body-thread.js';
+import { movable, type BodyReply, type BodyRequest } from './body-thread.js';
 import { decodeBase64Image } from './data-url.js';
 import { decodedPlaceholder, IMAGE_FIELDS } from './decoded-images.js';
 
@@ -23,9 +23,8 @@ parentPort!.on('message', ({ id, bytes }: BodyRequest) => {
       images.push({ field, failure: decoded.failure });
       continue;
     }
-    // Moved, not copied, to the loop; a small result may sit in Buffer's shared pool, which must stay here.
-    const own = decoded.bytes.byteOffset === 0 && decoded.bytes.byteLength === decoded.bytes.buffer.byteLength;
-    const bytes = own ? decoded.bytes : new Uint8Array(decoded.bytes);
+    // Moved, not copied, to the loop.
+    const bytes = movable(decoded.bytes);
     transfer.push(bytes.buffer as ArrayBuffer);
     images.push({ field, bytes });
   }
