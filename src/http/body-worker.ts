@@ -4,29 +4,36 @@ import { parseJsonBody } from './body-parse.js';
 import { movable, type BodyReply, type BodyRequest } from './body-thread.js';
 import { decodeBase64Image } from './data-url.js';
 import { decodedPlaceholder, IMAGE_FIELDS } from './decoded-images.js';
+import { cutImageFields } from './image-cuts.js';
 
-parentPort!.on('message', ({ id, bytes }: BodyRequest) => {
-  const parsed = parseJsonBody(bytes);
-  if (!parsed.ok || parsed.value === undefined) {
-    parentPort!.postMessage({ id, parsed, images: [] } satisfies BodyReply);
-    return;
-  }
-  const body = parsed.value as Record<string, unknown>;
+/** A large body's JSON and images, and the buffers of the images, which move to the loop rather than copy. */
+export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed']; images: BodyReply['images']; transfer: ArrayBuffer[] } {
+  // Photos are cut out and decoded from the bytes (image-cuts.ts) when that gives the ordinary answer.
+  const cut = cutImageFields(bytes, IMAGE_FIELDS);
+  const cutParsed = cut && parseJsonBody(cut.skeleton);
+  const parsed = cutParsed?.ok && cutParsed.value !== undefined ? cutParsed : parseJsonBody(bytes);
+  const cutImages = parsed === cutParsed ? cut?.images : undefined;
   const images: BodyReply['images'] = [];
   const transfer: ArrayBuffer[] = [];
+  if (!parsed.ok || parsed.value === undefined) return { parsed, images, transfer };
+  const body = parsed.value as Record<string, unknown>;
   for (const field of IMAGE_FIELDS) {
     const text = body[field];
     if (typeof text !== 'string') continue;
-    const decoded = decodeBase64Image(text);
+    const decoded = cutImages?.get(field) ?? decodeBase64Image(text);
     body[field] = decodedPlaceholder(field);
     if (!decoded.ok) {
       images.push({ field, failure: decoded.failure });
       continue;
     }
-    // Moved, not copied, to the loop.
     const bytes = movable(decoded.bytes);
     transfer.push(bytes.buffer as ArrayBuffer);
     images.push({ field, bytes });
   }
+  return { parsed, images, transfer };
+}
+
+parentPort?.on('message', ({ id, bytes }: BodyRequest) => {
+  const { parsed, images, transfer } = readLargeBody(bytes);
   parentPort!.postMessage({ id, parsed, images } satisfies BodyReply, transfer);
 });

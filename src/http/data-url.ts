@@ -8,7 +8,7 @@ import type { ImageFormat } from '../vision/types.js';
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
 
 /** `data:image/png;base64,`, also with parameters (`;charset=...`) or another/misspelt mime type. */
-const DATA_URL_PREFIX = /^data:[^,]*;base64,/i;
+export const DATA_URL_PREFIX = /^data:[^,]*;base64,/i;
 const WHITESPACE = /[\t\n\f\r ]+/g;
 
 export type Base64ImageFailure = 'EMPTY' | 'NOT_BASE64' | 'TOO_LARGE';
