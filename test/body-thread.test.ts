@@ -27,9 +27,14 @@ describe('BodyThread', () => {
       '{"nested":{"image":"AAAA"},"image":42}',
     ].map((text) => Buffer.from(text));
     bodies.push(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])); // {"a":"\xff"}: not UTF-8
+    bodies.push(Buffer.from('{"name":"Zoë ✓","groupId":"x"}'));
     for (const body of bodies) {
       const expected = parseJsonBody(body);
-      assert.deepEqual(await thread.parse(Buffer.from(body)), expected, JSON.stringify(body.toString()));
+      assert.deepEqual(await thread.parse([Buffer.from(body)]), expected, JSON.stringify(body.toString()));
+      // In chunks as a socket delivers them, cut anywhere (inside a character too): joined in the thread.
+      const cuts = [0, Math.floor(body.length / 3), Math.floor(body.length / 2) + 1, body.length];
+      const chunks = cuts.slice(1).map((end, k) => Buffer.from(body.subarray(cuts[k], end)));
+      assert.deepEqual(await thread.parse(chunks), expected, `in chunks: ${JSON.stringify(body.toString())}`);
     }
   });
 
@@ -37,7 +42,7 @@ describe('BodyThread', () => {
     const photo = samplePhoto(1);
     const text = `data:image/jpeg;base64,${photo.toString('base64')}`;
     const body = { image1: text, image2: '!!', image: '', groupId: 'g', imageMd5: decodedPlaceholder('image1') };
-    const parsed = await thread.parse(Buffer.from(JSON.stringify(body)));
+    const parsed = await thread.parse([Buffer.from(JSON.stringify(body))]);
     assert.ok(parsed.ok && parsed.value !== undefined);
     const value = parsed.value as Record<string, unknown> & { [DECODED_IMAGES]: DecodedImages };
     assert.deepEqual({ ...value }, { ...body, image1: decodedPlaceholder('image1'), image2: decodedPlaceholder('image2'), image: decodedPlaceholder('image') });
@@ -48,7 +53,7 @@ describe('BodyThread', () => {
   });
 
   it('settles its replies one per event-loop turn, however many wait', async () => {
-    await thread.parse(Buffer.from('{}')); // the thread is up
+    await thread.parse([Buffer.from('{}')]); // the thread is up
     const seen: string[] = [];
     let turns = 0;
     // Re-armed from within each turn, so it fires once per turn: a marker between the turns' replies.
@@ -56,7 +61,7 @@ describe('BodyThread', () => {
       seen.push('turn');
       if (++turns < 12) setImmediate(probe);
     };
-    const replies = [1, 2, 3, 4].map((n) => thread.parse(Buffer.from(`{"n":${n}}`)).then(() => seen.push(`reply ${n}`)));
+    const replies = [1, 2, 3, 4].map((n) => thread.parse([Buffer.from(`{"n":${n}}`)]).then(() => seen.push(`reply ${n}`)));
     // Busy meanwhile: the four replies all wait at the port when the loop comes back to it.
     const until = Date.now() + 300;
     while (Date.now() < until);
@@ -76,11 +81,17 @@ describe('large bodies through the server', () => {
   });
   after(() => api.close());
 
-  it('never parses or decodes a photo on the event loop, and answers as before', async () => {
+  it('never joins, parses or decodes a photo on the event loop, and answers as before', async () => {
     const photo = `data:image/jpeg;base64,${samplePhoto(1).toString('base64')}`;
     const parse = JSON.parse;
     const from = Buffer.from;
+    const concat = Buffer.concat;
     const seen: string[] = [];
+    Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+      const joined = concat(list, length);
+      if (joined.length > 64 * 1024) seen.push(`joining ${joined.length} bytes`);
+      return joined;
+    }) as typeof Buffer.concat;
     JSON.parse = (text: string, reviver?: Parameters<typeof parse>[1]) => {
       if (text.length > 64 * 1024) seen.push(`JSON.parse of ${text.length}`);
       return parse(text, reviver) as unknown;
@@ -100,6 +111,7 @@ describe('large bodies through the server', () => {
     } finally {
       JSON.parse = parse;
       Buffer.from = from;
+      Buffer.concat = concat;
     }
     assert.deepEqual(seen, []);
     const [same, broken, malformed] = replies.map((reply) => reply.json<{ code: number; msg: string; data: { compareScore?: number } }>());

@@ -33,7 +33,7 @@ export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed'];
   return { parsed, images, transfer };
 }
 
-parentPort?.on('message', ({ id, bytes }: BodyRequest) => {
-  const { parsed, images, transfer } = readLargeBody(bytes);
+parentPort?.on('message', ({ id, chunks }: BodyRequest) => {
+  const { parsed, images, transfer } = readLargeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   parentPort!.postMessage({ id, parsed, images } satisfies BodyReply, transfer);
 });

@@ -137,8 +137,8 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   app.addContentTypeParser('*', (_request, payload, done) => {
     readBody(payload, bodyLimit)
       .then((chunks) => {
-        const body = Buffer.concat(chunks);
-        return body.length < LARGE_BODY ? toBody(parseJsonBody(body)) : largeBodies.parse(body).then(toBody);
+        const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        return size < LARGE_BODY ? toBody(parseJsonBody(Buffer.concat(chunks, size))) : largeBodies.parse(chunks).then(toBody);
       })
       .then(
         (body) => done(null, body),
