@@ -10,7 +10,6 @@
  * burst of them back to back would hold the loop for the sum.
  */
 import { Worker } from 'node:worker_threads';
-import { fillsItsBuffer } from '../transfer.js';
 import type { ParsedJson } from './body-parse.js';
 import type { Base64ImageFailure } from './data-url.js';
 import { DECODED_IMAGES, decodedPlaceholder, type DecodedImages } from './decoded-images.js';
@@ -28,9 +27,12 @@ export interface BodyReply {
   images: Array<{ field: string; bytes: Uint8Array } | { field: string; failure: Base64ImageFailure }>;
 }
 
-/** Bytes that can be moved to another thread: these when they fill their own buffer, else a copy. */
+/**
+ * Bytes that can be moved to another thread: these, when they fill their own ArrayBuffer, else a copy (a
+ * small Buffer may sit in Node's shared pool, whose other slices must stay where they are).
+ */
 export function movable(bytes: Uint8Array): Uint8Array {
-  return fillsItsBuffer(bytes) ? bytes : new Uint8Array(bytes);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
 export class BodyThread {

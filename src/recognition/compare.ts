@@ -15,8 +15,7 @@ export class CompareService {
   ) {}
 
   async compare(request: CompareRequest): Promise<CompareResult> {
-    // The bytes are not needed afterwards, unless one buffer was passed as both images.
-    const options = { liveness: request.liveness, maxFaces: 1, handOver: request.image1.buffer !== request.image2.buffer };
+    const options = { liveness: request.liveness, maxFaces: 1 };
     const [first, second] = await Promise.all([
       this.analyzer.analyze(request.image1, options),
       this.analyzer.analyze(request.image2, options),

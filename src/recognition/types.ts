@@ -12,7 +12,6 @@ export interface DetectedFace extends Pick<AnalyzedFace, 'rect' | 'pose' | 'qual
   };
 }
 
-/** The images of a compare, search or detect are handed over to the analysis: their buffers are empty after it. */
 export interface CompareRequest {
   image1: Uint8Array;
   image2: Uint8Array;

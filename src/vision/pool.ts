@@ -4,7 +4,6 @@
  */
 import { Piscina } from 'piscina';
 import { ErrorCode, VisageError, type ErrorName } from '../errors.js';
-import { fillsItsBuffer } from '../transfer.js';
 import { EMBEDDING_SIZE } from './embed.js';
 import type { AnalyzeReply, AnalyzeTask, TaskTimings, WorkerData } from './worker.js';
 import type { AnalyzeOptions, AnalyzedImage, FaceAnalyzer } from './types.js';
@@ -57,8 +56,7 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
     embeddingSize: EMBEDDING_SIZE,
     async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
       const task: AnalyzeTask = { bytes, options: analyzeOptions };
-      const move = analyzeOptions.handOver === true && fillsItsBuffer(bytes);
-      const reply = (await pool.run(task, move ? { transferList: [bytes.buffer as ArrayBuffer] } : {})) as AnalyzeReply;
+      const reply = (await pool.run(task)) as AnalyzeReply;
       options.onAnalyzed?.(reply.timings);
       if (!reply.ok) throw reviveError(reply.error);
       return reply.image;

@@ -61,12 +61,6 @@ export interface AnalyzeOptions {
   crops?: boolean;
   /** Analyse at most this many faces, main face first. With 1, detection skips tiles that cannot change the main face. */
   maxFaces?: number;
-  /**
-   * The caller is done with the image's bytes: an analyzer in another thread may take them over instead of
-   * copying them, which leaves the caller's buffer empty. A copied 1 MB photo costs ~3 ms before its decoding
-   * starts (the receiving thread allocates and fills fresh memory); a moved one ~0.2 ms.
-   */
-  handOver?: boolean;
 }
 
 /**
