@@ -136,6 +136,7 @@ async function buildSqlite(dataDir: string): Promise<void> {
 
   const db = new Database(join(dataDir, 'visage.db'));
   db.pragma('journal_mode = WAL');
+  db.prepare('ATTACH DATABASE ? AS vectors').run(join(dataDir, 'visage-vectors.db'));
   const groupPk = new Map(db.prepare<[], { pk: number; group_id: string }>('SELECT pk, group_id FROM face_groups').all().map((row) => [row.group_id, row.pk]));
   const insertImage = db.prepare('INSERT INTO images (image_id, description, format, file) VALUES (?, ?, ?, ?)');
   const insertFace = db.prepare(
@@ -143,8 +144,8 @@ async function buildSqlite(dataDir: string): Promise<void> {
      VALUES (?, ?, ?, '', 0, 0, 112, 112, ?, ?, ?)`,
   );
   const insertBinding = db.prepare('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)');
-  // As registerFace writes it: the compact vector beside the embedding (migration 7).
-  const insertCompact = db.prepare('INSERT INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)');
+  // As registerFace writes it: the compact vector, in visage-vectors.db (migration 8), in the face's transaction.
+  const insertCompact = db.prepare('INSERT INTO vectors.compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)');
   const insertBatch = db.transaction((batch: SyntheticFace[]) => {
     for (const face of batch) {
       const imagePk = insertImage.run(`syn${face.n}`, `synthetic ${face.n}`, 'jpeg', original).lastInsertRowid;
@@ -154,6 +155,8 @@ async function buildSqlite(dataDir: string): Promise<void> {
     }
   });
   for (let from = 0; from < faces; from += BATCH) insertBatch(syntheticFaces(from, Math.min(faces, from + BATCH)));
+  // Without the store's triggers: the two files are in step, as their generations then say.
+  db.exec('UPDATE vectors.generation SET value = (SELECT value FROM main.vectors_generation)');
   db.close();
 }
 

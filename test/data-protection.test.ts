@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { encodeCompact } from '../src/index/compact-codec.js';
 import { filesContaining } from './helpers/data-dir.js';
 import { Code, expectError, expectSuccess, startTestApp, type TestApp } from './helpers/http-app.js';
 import { dataUrl, fromDataUrl, samplePhoto } from './helpers/images.js';
@@ -36,7 +37,9 @@ describe('data protection', () => {
 
     // The traces are there before (the scan can see them) ...
     const dataDir = api.config.dataDir;
-    const traces = { name, description, embedding, crop, original: original.subarray(4096, 4096 + 256) };
+    // The compact record lives in visage-vectors.db (its code and int8 copy, without the scale's last bytes).
+    const compact = Buffer.from(encodeCompact(new Float32Array(probe.feature)).subarray(0, 512));
+    const traces = { name, description, embedding, compact, crop, original: original.subarray(4096, 4096 + 256) };
     for (const [what, bytes] of Object.entries(traces)) assert.notDeepEqual(filesContaining(dataDir, bytes), [], `${what} stored`);
 
     expectSuccess(await api.call('DELETE', `/api/faces/image/${imageId}`));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { encodeCompact } from '../src/index/compact-codec.js';
-import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { embeddingToBytes } from '../src/store/embedding-bytes.js';
+import { applyMigrations, MIGRATIONS, readSchemaVersion } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
 import { AtRestCipher, AtRestKeyError } from '../src/store/at-rest-cipher.js';
@@ -28,7 +29,7 @@ const openAt = async (dataDir: string, groupLimit?: number): Promise<Store> => {
 };
 storeConformance('sqlite', (options) => openAt(freshDir(), options?.groupLimit), {
   async persistedCompact(store) {
-    const db = new Database(join(dataDirOf.get(store)!, 'visage.db'), { readonly: true });
+    const db = new Database(join(dataDirOf.get(store)!, 'visage-vectors.db'), { readonly: true });
     try {
       const rows = db.prepare<[], { face_token: string; model_id: string; record: Buffer }>('SELECT face_token, model_id, record FROM compact_vectors').all();
       return new Map(rows.map((row) => [row.face_token, { modelId: row.model_id, record: row.record }]));
@@ -39,10 +40,8 @@ storeConformance('sqlite', (options) => openAt(freshDir(), options?.groupLimit),
   async forgetCompactAndReopen(store) {
     const dataDir = dataDirOf.get(store)!;
     await store.close();
-    // As a library written before migration 7 looks once migrated: no compact vectors, the backfill pending.
-    const db = new Database(join(dataDir, 'visage.db'));
-    db.exec(`DELETE FROM compact_vectors; INSERT INTO store_settings (name, value) VALUES ('compact vectors pending', x'')`);
-    db.close();
+    // As a library looks with its vectors file lost, or restored from a backup of visage.db alone.
+    rmSync(join(dataDir, 'visage-vectors.db'));
     return openAt(dataDir);
   },
 });
@@ -244,6 +243,90 @@ describe('SQLite store specifics', () => {
         await assert.rejects(store.getFace(face.faceToken), AtRestKeyError);
       } finally {
         await store.close();
+      }
+    });
+  });
+
+  describe('visage-vectors.db', () => {
+    const compactTokens = async (store: Store): Promise<string[]> => {
+      const tokens: string[] = [];
+      for await (const batch of store.streamCompactVectors(sampleFace().modelId)) tokens.push(...batch.faceTokens);
+      return tokens.sort();
+    };
+    /** The bytes of a closed database file (closing checkpointed and removed its WAL). */
+    const closedFile = (path: string): Buffer => {
+      assert.equal(existsSync(`${path}-wal`), false);
+      return readFileSync(path);
+    };
+
+    it('is repaired at open after a crash between the commits of the two files, either one first', async () => {
+      const dataDir = freshDir();
+      const mainFile = join(dataDir, 'visage.db');
+      const vectorsFile = join(dataDir, 'visage-vectors.db');
+      const [a, b, c, d] = [sampleFace(), sampleFace(), sampleFace(), sampleFace()];
+      await withSqlite(dataDir, async (store) => {
+        await store.registerFace(sampleImage(), a);
+        await store.registerFace(sampleImage(), b);
+      });
+      // visage.db committed, visage-vectors.db not: a's deletion and c's registration never reached the vectors.
+      const vectorsBefore = closedFile(vectorsFile);
+      await withSqlite(dataDir, async (store) => {
+        assert.equal(await store.deleteFace(a.faceToken), true);
+        await store.registerFace(sampleImage(), c);
+      });
+      writeFileSync(vectorsFile, vectorsBefore);
+      await withSqlite(dataDir, async (store) => {
+        assert.deepEqual(await compactTokens(store), [b.faceToken, c.faceToken].sort());
+        await assertCompactAgrees(store, b.modelId);
+      });
+      // visage-vectors.db committed, visage.db not: d's registration is in the vectors only (its files are orphans).
+      const mainBefore = closedFile(mainFile);
+      await withSqlite(dataDir, async (store) => {
+        await store.registerFace(sampleImage(), d);
+      });
+      writeFileSync(mainFile, mainBefore);
+      await withSqlite(dataDir, async (store) => {
+        assert.deepEqual(await compactTokens(store), [b.faceToken, c.faceToken].sort());
+        await assertCompactAgrees(store, b.modelId);
+      });
+    });
+
+    it('takes the compact vectors of a library from before migration 8 out of visage.db', async () => {
+      const dataDir = freshDir();
+      mkdirSync(dataDir, { recursive: true });
+      const faces = [sampleFace(), sampleFace(), sampleFace()];
+      // Written as migration 7 left a library: the compact records in visage.db, beside the faces.
+      const db = new Database(join(dataDir, 'visage.db'));
+      db.pragma('journal_mode = WAL');
+      applyMigrations(db, MIGRATIONS.filter((migration) => migration.version <= 7));
+      db.exec(`DELETE FROM store_settings WHERE name = 'compact vectors pending'`);
+      faces.forEach((face, k) => {
+        const imagePk = db.prepare(`INSERT INTO images (image_id, description, format, file) VALUES (?, '', 'jpeg', 'x')`).run(`old-${k}`).lastInsertRowid;
+        const faceId = db
+          .prepare(
+            `INSERT INTO faces (face_token, image_pk, name, gender, rect_left, rect_top, rect_right, rect_bottom, model_id, embedding, crop_file)
+             VALUES (?, ?, '', '', 0, 0, 1, 1, ?, ?, ?)`,
+          )
+          .run(face.faceToken, imagePk, face.modelId, embeddingToBytes(face.embedding), `crop-${k}`).lastInsertRowid;
+        db.prepare('INSERT INTO compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)').run(faceId, face.faceToken, face.modelId, encodeCompact(face.embedding));
+        db.prepare('INSERT INTO bindings (face_id, group_pk) VALUES (?, 1)').run(faceId);
+      });
+      db.close();
+
+      const store = await openSqliteStore({ dataDir, checkConsistency: false }); // the rows reference no files
+      try {
+        assert.deepEqual(await compactTokens(store), faces.map((face) => face.faceToken).sort());
+        await assertCompactAgrees(store, faces[0]!.modelId);
+      } finally {
+        await store.close();
+      }
+      const migrated = new Database(join(dataDir, 'visage.db'), { readonly: true });
+      try {
+        assert.equal(readSchemaVersion(migrated).applied, 8);
+        assert.equal(migrated.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'compact_vectors'`).get(), undefined);
+        assert.equal(migrated.prepare(`SELECT 1 FROM store_settings WHERE name = 'compact vectors pending'`).get(), undefined);
+      } finally {
+        migrated.close();
       }
     });
   });
