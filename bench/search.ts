@@ -144,14 +144,18 @@ async function buildSqlite(dataDir: string): Promise<void> {
      VALUES (?, ?, ?, '', 0, 0, 112, 112, ?, ?, ?)`,
   );
   const insertBinding = db.prepare('INSERT OR IGNORE INTO bindings (face_id, group_pk) VALUES (?, ?)');
-  // As registerFace writes it: the compact vector, in visage-vectors.db (migration 8), in the face's transaction.
-  const insertCompact = db.prepare('INSERT INTO vectors.compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)');
+  // As registerFace writes it: the compact vector and the face's group pks, in visage-vectors.db (migration 8),
+  // in the face's transaction.
+  const insertCompact = db.prepare(
+    `INSERT INTO vectors.compact_vectors (face_id, face_token, model_id, record, group_pks)
+     VALUES (?, ?, ?, ?, (SELECT group_concat(group_pk) FROM bindings WHERE face_id = ?))`,
+  );
   const insertBatch = db.transaction((batch: SyntheticFace[]) => {
     for (const face of batch) {
       const imagePk = insertImage.run(`syn${face.n}`, `synthetic ${face.n}`, 'jpeg', original).lastInsertRowid;
       const faceId = insertFace.run(face.faceToken, imagePk, face.name, MODEL_ID, embeddingToBytes(face.embedding), crop).lastInsertRowid;
-      insertCompact.run(faceId, face.faceToken, MODEL_ID, face.record);
       for (const groupId of face.groupIds) insertBinding.run(faceId, groupPk.get(groupId)!);
+      insertCompact.run(faceId, face.faceToken, MODEL_ID, face.record, faceId);
     }
   });
   for (let from = 0; from < faces; from += BATCH) insertBatch(syntheticFaces(from, Math.min(faces, from + BATCH)));

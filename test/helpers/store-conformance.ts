@@ -643,6 +643,7 @@ export function storeConformance(name: string, factory: StoreFactory, internals:
         await assertCompactPersisted(store, internals);
         await store.bind(a.faceToken, ['g']);
         await store.unbind(b.faceToken, ['default']);
+        await assertCompactAgrees(store, MODEL_ID); // the groups streamed with the records follow the bindings
         await store.deleteFace(b.faceToken);
         await store.deleteImage(c.imageId);
         await assertCompactPersisted(store, internals);
@@ -650,8 +651,14 @@ export function storeConformance(name: string, factory: StoreFactory, internals:
         await store.restoreImage(sampleImage(), [restored]);
         await store.importImage({ image: sampleImage(), faces: [{ ...sampleFace(), id: a.id + 200, groupIds: ['default'] }] });
         await assertCompactPersisted(store, internals);
+        await assertCompactAgrees(store, MODEL_ID);
+        await store.createGroup(group('h'));
+        await store.bind(restored.faceToken, ['h', 'default']);
+        await store.deleteGroup('h', 1); // no face removed, the bindings go
+        await assertCompactAgrees(store, MODEL_ID);
         await store.deleteGroup('g', 2); // removes a and the restored face
         await assertCompactPersisted(store, internals);
+        await assertCompactAgrees(store, MODEL_ID);
         assert.equal((await internals.persistedCompact(store)).size, 1);
         await store.wipe();
         assert.deepEqual(await internals.persistedCompact(store), new Map());

@@ -100,11 +100,11 @@ interface Unreferenced {
 
 interface CompactBlockSql {
   count: number;
-  first_id: number | null;
   last_id: number | null;
   /** Comma-separated (face tokens are 24 letters and digits). */
   tokens: string | null;
-  ids: string | null;
+  /** Each face's group pks comma-separated, faces separated by semicolons. */
+  groups: string | null;
   records: Buffer | null;
   min_bytes: number | null;
   max_bytes: number | null;
@@ -185,11 +185,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
 
 /**
- * visage-vectors.db, attached as `vectors`: the compact records in a file of their own, so that a start-up with
- * a cold page cache reads ~0.7 GB laid end to end instead of pages scattered over the whole 5 GB library (1 M
- * faces). Written in the same transactions as visage.db, but SQLite in WAL mode commits attached files one
- * after the other, not atomically: a crash between the two commits is told by `vectors_generation` (main)
- * and `generation` (here), bumped together by every change of a compact record, and repaired at open.
+ * visage-vectors.db, attached as `vectors`: all that start-up reads (each face's compact record, model and group
+ * pks) in a file of its own, so that a start-up with a cold page cache reads ~0.7 GB laid end to end instead of
+ * pages scattered over the whole 5 GB library (1 M faces). Written in the same transactions as visage.db, but
+ * SQLite in WAL mode commits attached files one after the other, not atomically: a crash between the two
+ * commits is told by `vectors_generation` (main) and `generation` (here), bumped together by every change of
+ * a row here, and repaired at open.
  */
 function attachVectors(db: Database.Database, dataDir: string): void {
   db.prepare('ATTACH DATABASE ? AS vectors').run(vectorsPath(dataDir));
@@ -201,23 +202,34 @@ function attachVectors(db: Database.Database, dataDir: string): void {
       face_id    INTEGER PRIMARY KEY,
       face_token TEXT NOT NULL,
       model_id   TEXT NOT NULL,
-      record     BLOB NOT NULL
+      record     BLOB NOT NULL,
+      -- The face's bindings (group pks, comma-separated; NULL: none), a copy kept by the triggers.
+      group_pks  TEXT
     );
+    -- Model coverage is counted at every start: from here too, not from visage.db's scattered index.
+    CREATE INDEX IF NOT EXISTS vectors.compact_by_model ON compact_vectors(model_id);
     -- One row once filled; until then no generation matches.
     CREATE TABLE IF NOT EXISTS vectors.generation (value INTEGER NOT NULL);
   `);
 }
 
+/** A face's group pks as visage-vectors.db keeps them (`face` names its id). */
+const groupPksOf = (face: string) => `(SELECT group_concat(group_pk) FROM main.bindings WHERE face_id = ${face})`;
+
 /**
  * This connection's triggers (TEMP: the only ones that may span two files): a deleted face takes its compact
- * record along, and every change of a record bumps both generations in the same transaction, so they differ
- * exactly when one file committed without the other.
+ * record along, a binding change (cascades included) updates the face's group pks, and every change of a row
+ * of visage-vectors.db bumps both generations in the same transaction, so they differ exactly when one file
+ * committed without the other.
  */
 function keepVectorsInStep(db: Database.Database): void {
   const bump = 'UPDATE main.vectors_generation SET value = value + 1; UPDATE vectors.generation SET value = value + 1;';
+  const regroup = (face: string) => `UPDATE vectors.compact_vectors SET group_pks = ${groupPksOf(face)} WHERE face_id = ${face};`;
   db.exec(`
     CREATE TEMP TRIGGER compact_of_deleted_face AFTER DELETE ON main.faces
       BEGIN DELETE FROM vectors.compact_vectors WHERE face_id = old.id; END;
+    CREATE TEMP TRIGGER compact_bound AFTER INSERT ON main.bindings BEGIN ${regroup('new.face_id')} END;
+    CREATE TEMP TRIGGER compact_unbound AFTER DELETE ON main.bindings BEGIN ${regroup('old.face_id')} END;
     CREATE TEMP TRIGGER compact_inserted AFTER INSERT ON vectors.compact_vectors BEGIN ${bump} END;
     CREATE TEMP TRIGGER compact_updated AFTER UPDATE ON vectors.compact_vectors BEGIN ${bump} END;
     CREATE TEMP TRIGGER compact_deleted AFTER DELETE ON vectors.compact_vectors BEGIN ${bump} END;
@@ -344,15 +356,18 @@ function prepareStatements(db: Database.Database) {
       `INSERT OR REPLACE INTO staged_embeddings (face_id, model_id, embedding)
        SELECT id, ?, ? FROM faces WHERE face_token = ?`,
     ),
-    // From indexes only (faces_by_model, migration 7): at start-up a scan of the wide face rows costs seconds.
+    // From visage-vectors.db's model index (a row a face, in step with the faces): visage.db's indexes lie
+    // scattered over its whole file, and the wide face rows would cost seconds more.
     coverage: db.prepare<[string, string, string], { faces: number; covered: number }>(
-      `SELECT (SELECT count(*) FROM faces) AS faces,
-              (SELECT count(*) FROM faces WHERE model_id = ?)
+      `SELECT (SELECT count(*) FROM vectors.compact_vectors) AS faces,
+              (SELECT count(*) FROM vectors.compact_vectors WHERE model_id = ?)
               + (SELECT count(*) FROM staged_embeddings s JOIN faces f ON f.id = s.face_id
                  WHERE s.model_id = ? AND f.model_id <> ?) AS covered`,
     ),
-    upsertCompact: db.prepare<[number, string, string, Buffer]>(
-      'INSERT OR REPLACE INTO vectors.compact_vectors (face_id, face_token, model_id, record) VALUES (?, ?, ?, ?)',
+    // The face id twice: its row's, then its bindings'.
+    upsertCompact: db.prepare<[number, string, string, Buffer, number]>(
+      `INSERT OR REPLACE INTO vectors.compact_vectors (face_id, face_token, model_id, record, group_pks)
+       VALUES (?, ?, ?, ?, ${groupPksOf('?')})`,
     ),
     generations: db.prepare<[], { main: number; vectors: number | null }>(
       'SELECT (SELECT value FROM main.vectors_generation) AS main, (SELECT value FROM vectors.generation) AS vectors',
@@ -365,11 +380,11 @@ function prepareStatements(db: Database.Database) {
     // pass, so they are in the same order (whichever it is: sorting them again costs 3×). Faces with an
     // embedding by the model staged are left to stagedVectorBatch (the staged one wins, as in streamVectors).
     compactBlock: db.prepare<[string, number, string, number], CompactBlockSql>(
-      `SELECT count(*) AS count, min(face_id) AS first_id, max(face_id) AS last_id,
-              group_concat(face_token, ',') AS tokens, group_concat(face_id, ',') AS ids,
+      `SELECT count(*) AS count, max(face_id) AS last_id,
+              group_concat(face_token, ',') AS tokens, group_concat(coalesce(group_pks, ''), ';') AS groups,
               CAST(group_concat(record, x'') AS BLOB) AS records,
               min(length(record)) AS min_bytes, max(length(record)) AS max_bytes
-       FROM (SELECT face_id, face_token, record FROM vectors.compact_vectors
+       FROM (SELECT face_id, face_token, record, group_pks FROM vectors.compact_vectors
              WHERE model_id = ? AND face_id > ?
                AND face_id NOT IN (SELECT face_id FROM staged_embeddings WHERE model_id = ?)
              ORDER BY face_id LIMIT ?)`,
@@ -602,7 +617,7 @@ class SqliteStore implements Store {
 
   /** The face's compact vector, beside its embedding (same transaction, sealed alike). */
   private writeCompact(faceId: number, faceToken: string, modelId: string, embedding: Float32Array): void {
-    this.sql.upsertCompact.run(faceId, faceToken, modelId, Buffer.from(this.codec.seal(encodeCompact(embedding))));
+    this.sql.upsertCompact.run(faceId, faceToken, modelId, Buffer.from(this.codec.seal(encodeCompact(embedding))), faceId);
   }
 
   /**
@@ -972,21 +987,28 @@ class SqliteStore implements Store {
   }
 
   async *streamCompactVectors(modelId: string): AsyncIterable<CompactVectorBatch> {
+    // Faces whose current embedding is by the model, from visage-vectors.db alone (records and group pks).
     const groupOfPk = new Map(this.sql.groupsByPk.all());
-    // Faces whose current embedding is by the model, from their compact vectors (bindings by id range).
+    // Faces share a few thousand combinations of groups: each list is made once (the index only reads it).
+    // A group deleted since groupOfPk was read has no binding left: it is skipped, as a face's binding was before.
+    const lists = new Map<string, string[]>();
+    const groupsOf = (pks: string): string[] => {
+      let list = lists.get(pks);
+      if (!list) {
+        list = pks === '' ? [] : pks.split(',').flatMap((pk) => groupOfPk.get(Number(pk)) ?? []);
+        lists.set(pks, list);
+      }
+      return list;
+    };
     for (let afterId = 0; ; ) {
-      const { block, groupsOf, faceIds } = this.db.transaction(() => {
-        const block = this.sql.compactBlock.get(modelId, afterId, modelId, this.streamBatchSize)!;
-        const faceIds = block.ids === null ? [] : block.ids.split(',').map(Number);
-        const groupsOf = block.count === 0 ? new Map<number, string[]>() : this.groupsOfFaceRange(block.first_id!, block.last_id!, groupOfPk);
-        return { block, groupsOf, faceIds };
-      })();
+      const block = this.sql.compactBlock.get(modelId, afterId, modelId, this.streamBatchSize)!;
       if (block.count === 0) break;
       const faceTokens = block.tokens!.split(',');
-      if (faceTokens.length !== block.count || block.min_bytes !== block.max_bytes) {
+      const groups = block.groups!.split(';');
+      if (faceTokens.length !== block.count || groups.length !== block.count || block.min_bytes !== block.max_bytes) {
         throw new Error('compact_vectors holds a face token with a comma or records of different sizes for one model');
       }
-      yield { faceTokens, records: this.openRecords(block.records!, block.max_bytes!), groupIds: faceIds.map((faceId) => groupsOf.get(faceId) ?? []) };
+      yield { faceTokens, records: this.openRecords(block.records!, block.max_bytes!), groupIds: groups.map(groupsOf) };
       if (block.count < this.streamBatchSize) break;
       afterId = block.last_id!;
     }
