@@ -195,7 +195,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 function attachVectors(db: Database.Database, dataDir: string): void {
   db.prepare('ATTACH DATABASE ? AS vectors').run(vectorsPath(dataDir));
   db.pragma('vectors.journal_mode = WAL');
-  db.pragma('vectors.synchronous = FULL');
+  // NORMAL, not FULL: a power loss may take its last commits, but then its generation is behind visage.db's
+  // and the open rebuilds it; so the registrations' commits wait for one fsync, visage.db's, not two.
+  db.pragma('vectors.synchronous = NORMAL');
   db.pragma('vectors.secure_delete = ON');
   db.exec(`
     CREATE TABLE IF NOT EXISTS vectors.compact_vectors (
