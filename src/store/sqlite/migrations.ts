@@ -137,7 +137,8 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE compact_vectors;
       DELETE FROM store_settings WHERE name = 'compact vectors pending';
       CREATE TABLE vectors_generation (value INTEGER NOT NULL);
-      INSERT INTO vectors_generation (value) VALUES (0);
+      -- A random start: a vectors file of another library does not match by chance.
+      INSERT INTO vectors_generation (value) VALUES (abs(random() % 281474976710656));
     `,
   },
 ];

@@ -140,7 +140,7 @@ async function namesInBatches<Key extends number | string>(
 }
 
 const databasePath = (dataDir: string) => join(dataDir, 'visage.db');
-/** The compact vectors' own file: start-up reads it whole, so it holds nothing else. */
+/** What start-up reads (compact records, models, group pks), in a file of its own: start-up reads it whole. */
 const vectorsPath = (dataDir: string) => join(dataDir, 'visage-vectors.db');
 
 /** The schema version of the database in `dataDir` without opening it for writing; undefined if there is none. */
@@ -377,8 +377,8 @@ function prepareStatements(db: Database.Database) {
     clearCompact: db.prepare<[]>('DELETE FROM vectors.compact_vectors'),
     clearGeneration: db.prepare<[]>('DELETE FROM vectors.generation'),
     matchGeneration: db.prepare<[]>('INSERT INTO vectors.generation (value) SELECT value FROM main.vectors_generation'),
-    // A batch in one row: one string of tokens, one of ids, one blob of records (a million small rows and
-    // blobs cost ~4× more to hand to JavaScript one by one). The three lists come from one aggregation
+    // A batch in one row: one string of tokens, one of group pks, one blob of records (a million small rows
+    // and blobs cost ~4× more to hand to JavaScript one by one). The three lists come from one aggregation
     // pass, so they are in the same order (whichever it is: sorting them again costs 3×). Faces with an
     // embedding by the model staged are left to stagedVectorBatch (the staged one wins, as in streamVectors).
     compactBlock: db.prepare<[string, number, string, number], CompactBlockSql>(
