@@ -259,7 +259,7 @@ describe('SQLite store specifics', () => {
       return readFileSync(path);
     };
 
-    it('is repaired at open after a crash between the commits of the two files, either one first', async () => {
+    it('is repaired at open after a crash between the commits of the two files, either one first, registration, deletion or promotion', async () => {
       const dataDir = freshDir();
       const mainFile = join(dataDir, 'visage.db');
       const vectorsFile = join(dataDir, 'visage-vectors.db');
@@ -288,6 +288,19 @@ describe('SQLite store specifics', () => {
       await withSqlite(dataDir, async (store) => {
         assert.deepEqual(await compactTokens(store), [b.faceToken, c.faceToken].sort());
         await assertCompactAgrees(store, b.modelId);
+      });
+      // A re-embedding promoted in visage.db only: no face may keep its old model's record.
+      const newModel = 'test-model@2';
+      const vectorsBeforePromotion = closedFile(vectorsFile);
+      await withSqlite(dataDir, async (store) => {
+        for (const face of [b, c]) assert.equal(await store.stageEmbedding(face.faceToken, newModel, sampleFace().embedding), true);
+        assert.equal(await store.promoteEmbeddings(newModel), true);
+      });
+      writeFileSync(vectorsFile, vectorsBeforePromotion);
+      await withSqlite(dataDir, async (store) => {
+        assert.deepEqual(await compactTokens(store), []); // none by the old model
+        assert.deepEqual(await store.modelCoverage(newModel), { faces: 2, covered: 2 });
+        await assertCompactAgrees(store, newModel);
       });
     });
 
