@@ -37,6 +37,9 @@ function reviveError(error: { code: number; message: string }): VisageError {
   return new VisageError(name, colon < 0 ? undefined : error.message.slice(colon + 1));
 }
 
+/** How long close() waits for the analyses in progress or queued before it terminates the workers anyway. */
+const CLOSE_WAIT_MS = 10_000;
+
 /**
  * The photo's bytes in shared memory, which a worker reads where they are. Posted as they were, they were
  * cloned: serialised on the loop and copied again into fresh memory in the worker before its decoding could
@@ -61,13 +64,23 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
   });
   // One warm-up task per thread: models load at start, not on the first request.
   const ids = await Promise.all(Array.from({ length: options.threads }, () => pool.run('warmup') as Promise<string>));
+  const tasks = new Set<Promise<unknown>>();
+  let closing = false;
 
   return {
     modelId: ids[0]!,
     embeddingSize: EMBEDDING_SIZE,
     async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
+      if (closing) throw new Error('the face analyzer is closed');
       const task: AnalyzeTask = { bytes: sharedCopy(bytes), options: analyzeOptions };
-      const reply = (await pool.run(task)) as AnalyzeReply;
+      const running = pool.run(task) as Promise<AnalyzeReply>;
+      tasks.add(running);
+      let reply: AnalyzeReply;
+      try {
+        reply = await running;
+      } finally {
+        tasks.delete(running);
+      }
       options.onAnalyzed?.(reply.timings);
       if (!reply.ok) throw reviveError(reply.error);
       return reply.image;
@@ -79,6 +92,13 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
       return pool.threads.length;
     },
     async close(): Promise<void> {
+      // The analyses already asked for finish first (at most CLOSE_WAIT_MS): terminating a worker in the midst
+      // of one can abort the whole process (std::terminate in onnxruntime's binding; 1 shutdown in ~6 right
+      // after a bench's last request, and most of piscina's close({ force }) calls, in a .scratch test). An
+      // idle worker is terminated safely.
+      closing = true;
+      const settled = Promise.allSettled([...tasks]);
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
       await pool.destroy();
     },
   };
