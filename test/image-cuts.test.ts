@@ -74,6 +74,30 @@ describe('cutting photos out of a body', () => {
     }
   });
 
+  it('gives the ordinary verdict for hundreds of bodies broken one byte at a time', () => {
+    const small = photo.subarray(0, 6000).toString('base64');
+    const body = utf8(JSON.stringify({ imageMd5: 'x', image1: `data:image/jpeg;base64,${small}`, image2: small, name: 'n' }));
+    // A small deterministic generator: the same mutants every run.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const bytes = [0x22, 0x5c, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x5d, 0x20, 0x0a, 0x00, 0x1f, 0x7f, 0x80, 0xc3, 0xff, 0x3d, 0x2d, 0x5f, 0x41, 0x2f];
+    let cut = 0;
+    for (let k = 0; k < 400; k++) {
+      // Half the edits near the structure and headers (the first 60 bytes, the last 30), half anywhere.
+      const at = k % 2 === 0 ? (next(2) === 0 ? next(60) : body.length - 1 - next(30)) : next(body.length);
+      const byte = bytes[next(bytes.length)]!;
+      const mutant = next(2) === 0
+        ? Buffer.concat([body.subarray(0, at), Buffer.from([byte]), body.subarray(at)])
+        : Buffer.concat([body.subarray(0, at), Buffer.from([byte]), body.subarray(at + 1)]);
+      if (cutImageFields(mutant, IMAGE_FIELDS) !== undefined) cut++;
+      assert.deepEqual(fastRead(mutant), ordinaryRead(mutant), `edit ${k}: byte ${byte} at ${at}`);
+    }
+    assert.ok(cut > 100, `the shortcut was taken for ${cut} of 400 mutants`);
+  });
+
   it('leaves to the ordinary path what it might read differently, with the same verdicts', () => {
     const bodies: Array<[string, Uint8Array]> = [
       ['escaped slashes', utf8(`{"image":"${url.replace(/\//g, '\\/')}"}`)],
