@@ -3,10 +3,10 @@
  * decoding of their images cost ~5–6 ms a 1080p photo there (twice that for compare), far more under a burst,
  * when the memory they touch is fresh; the thread cuts the photos out of the bytes instead (image-cuts.ts),
  * ~2 ms a photo. On the event loop those were the largest stretches left. The loop now only moves the chunks
- * over as they came (joining 2.8 MB of them took the loop ~1–3 ms); the images come back decoded and moved,
- * not copied.
+ * over as they came (joining 2.8 MB of them took the loop ~1–3 ms); the images come back decoded, in shared
+ * memory that the vision workers read as it is (shared-bytes.ts).
  * Replies are taken one per event-loop turn: a port delivers all waiting messages in one turn, and each
- * reply runs its request on to the analysis (validation, the copy of its images to a vision worker), so a
+ * reply runs its request on to the analysis (validation, the post of its images to a vision worker), so a
  * burst of them back to back would hold the loop for the sum.
  */
 import { Worker } from 'node:worker_threads';

@@ -1,39 +1,36 @@
 /** The body thread (body-thread.ts): parses large request bodies and decodes their base64 images. */
 import { parentPort } from 'node:worker_threads';
 import { parseJsonBody } from './body-parse.js';
-import { movable, type BodyReply, type BodyRequest } from './body-thread.js';
+import { inSharedMemory } from '../shared-bytes.js';
+import type { BodyReply, BodyRequest } from './body-thread.js';
 import { decodeBase64Image } from './data-url.js';
 import { decodedPlaceholder, IMAGE_FIELDS } from './decoded-images.js';
 import { cutImageFields } from './image-cuts.js';
 
-/** A large body's JSON and images, and the buffers of the images, which move to the loop rather than copy. */
-export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed']; images: BodyReply['images']; transfer: ArrayBuffer[] } {
+/**
+ * A large body's JSON and images. The images are in shared memory (shared-bytes.ts): the loop hands them on
+ * to a vision worker without copying them again.
+ */
+export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed']; images: BodyReply['images'] } {
   // Photos are cut out and decoded from the bytes (image-cuts.ts) when that gives the ordinary answer.
   const cut = cutImageFields(bytes, IMAGE_FIELDS);
   const cutParsed = cut && parseJsonBody(cut.skeleton);
   const parsed = cutParsed?.ok && cutParsed.value !== undefined ? cutParsed : parseJsonBody(bytes);
   const cutImages = parsed === cutParsed ? cut?.images : undefined;
   const images: BodyReply['images'] = [];
-  const transfer: ArrayBuffer[] = [];
-  if (!parsed.ok || parsed.value === undefined) return { parsed, images, transfer };
+  if (!parsed.ok || parsed.value === undefined) return { parsed, images };
   const body = parsed.value as Record<string, unknown>;
   for (const field of IMAGE_FIELDS) {
     const text = body[field];
     if (typeof text !== 'string') continue;
     const decoded = cutImages?.get(field) ?? decodeBase64Image(text);
     body[field] = decodedPlaceholder(field);
-    if (!decoded.ok) {
-      images.push({ field, failure: decoded.failure });
-      continue;
-    }
-    const bytes = movable(decoded.bytes);
-    transfer.push(bytes.buffer as ArrayBuffer);
-    images.push({ field, bytes });
+    images.push(decoded.ok ? { field, bytes: inSharedMemory(decoded.bytes) } : { field, failure: decoded.failure });
   }
-  return { parsed, images, transfer };
+  return { parsed, images };
 }
 
 parentPort?.on('message', ({ id, chunks }: BodyRequest) => {
-  const { parsed, images, transfer } = readLargeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  parentPort!.postMessage({ id, parsed, images } satisfies BodyReply, transfer);
+  const { parsed, images } = readLargeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  parentPort!.postMessage({ id, parsed, images } satisfies BodyReply);
 });
