@@ -13,7 +13,7 @@ RUN apt-get update \
 COPY package.json package-lock.json .npmrc ./
 COPY scripts/fetch-models.mjs scripts/build-kernels.mjs scripts/
 COPY src/index/kernels.wat src/index/
-COPY src/vision/models.json src/vision/
+COPY src/vision/models.json src/vision/area-shrink.wat src/vision/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src src
 COPY console console

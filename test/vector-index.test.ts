@@ -366,7 +366,7 @@ describe('VectorIndex', () => {
     await assert.rejects(index.search(new Float32Array(4), { groups: ['default'], limit: 1 }));
   });
 
-  it('runs the kernels assembled from kernels.wat (the kernels.wasm built at install is not stale)', () => {
+  it('runs the kernels assembled from their .wat sources (the .wasm files built at install are not stale)', () => {
     execFileSync(process.execPath, [new URL('../scripts/build-kernels.mjs', import.meta.url).pathname, '--check'], { stdio: 'pipe' });
   });
 });
