@@ -2,8 +2,8 @@
  * Downscale of a photo, or of a region of it, by exact area averaging in WebAssembly SIMD (area-shrink.wat,
  * built at install). The detector's inputs and the pose crop are shrunk this way in the worker's own thread:
  * libvips took 3–6 ms for a 1080p photo, most of it handing the work to its threads and back, and with two
- * analyses on two cores that hand-over cost more still. Each thread keeps one memory, grown to the largest photo it has shrunk (at most
- * 4096 × 2160 × 3 bytes, ~27 MB).
+ * analyses on two cores that hand-over cost more still. Each thread keeps one memory, grown to the largest
+ * photo it has shrunk (at most 4096 × 2160 × 3 bytes, ~27 MB).
  */
 import { readFileSync } from 'node:fs';
 import type { Raster } from './raster.js';
