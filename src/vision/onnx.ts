@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import manifest from './models.json' with { type: 'json' };
+import { rewritePRelu } from './prelu-rewrite.js';
 
 /** File name → pinned sha256; scripts/fetch-models.mjs installs from the same manifest. */
 const MODELS = manifest.files;
@@ -22,6 +23,8 @@ export class Model {
   constructor(
     readonly file: ModelFile,
     private readonly session: ort.InferenceSession,
+    /** PRelu nodes replaced at load by operators of the blocked layout (prelu-rewrite.ts). */
+    readonly rewrittenPRelus: number,
     private readonly observe?: InferenceObserver,
   ) {}
 
@@ -47,11 +50,12 @@ export async function loadModel(modelDir: string, file: ModelFile, observe?: Inf
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== MODELS[file]) throw new Error(`model ${path} does not match its pinned checksum`);
-  const session = await ort.InferenceSession.create(bytes, {
+  const graph = rewritePRelu(bytes);
+  const session = await ort.InferenceSession.create(graph.bytes, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  return new Model(file, session, observe);
+  return new Model(file, session, graph.rewritten, observe);
 }
