@@ -11,7 +11,8 @@
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
  * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
  * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
- * --other FILE (compare's second photo; default the 1920 px demo sample3.jpg),
+ * --other FILE (compare's second photo; default the 1920 px demo sample3.jpg); either may instead name a photo
+ *   cut here from real ones: `half-body` (needs ../shared) or `group` (see NAMED_PHOTOS),
  * --portraits N (register the first N LFW View 1 portraits in turn instead of the photo; needs ../shared).
  */
 import { fork } from 'node:child_process';
@@ -19,9 +20,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import sharp from 'sharp';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { allImages, lfwAvailable } from './dataset.js';
+import { allImages, DATASETS_DIR, lfwAvailable } from './dataset.js';
 import type { ClientCase, ClientResult } from './http-client.js';
 
 /**
@@ -86,9 +88,29 @@ const portraits = Number(option('portraits') ?? 0);
 if (portraits > 0 && !lfwAvailable()) throw new Error('--portraits needs LFW View 1 in ../shared/datasets');
 
 const demo = (i: number) => join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${i}.jpg`);
-const dataUrl = (file: string) => `data:image/jpeg;base64,${readFileSync(file).toString('base64')}`;
-const photo = dataUrl(option('photo') ?? demo(6));
-const otherPhoto = dataUrl(option('other') ?? demo(3));
+const jpegDataUrl = (bytes: Buffer) => `data:image/jpeg;base64,${bytes.toString('base64')}`;
+const dataUrl = (file: string) => jpegDataUrl(readFileSync(file));
+/**
+ * 1080p photos the README's figures name, cut from real ones here rather than kept as files: `half-body`
+ * (CompreFace's 4912×7360 `001_A.jpg` scaled to 1920 px wide, rows 400–1479: one 154×202 px face, one
+ * detector run) and `group` (the demo group photo `sample3.jpg` cropped to 1920×1080: 7 detector runs).
+ */
+const NAMED_PHOTOS: Record<string, () => Promise<Buffer>> = {
+  'half-body': () =>
+    sharp(join(DATASETS_DIR, 'samples', 'compreface', '001_A.jpg'))
+      .resize(1920)
+      .extract({ left: 0, top: 400, width: 1920, height: 1080 })
+      .jpeg({ quality: 90 })
+      .toBuffer(),
+  group: () => sharp(demo(3)).extract({ left: 0, top: 0, width: 1920, height: 1080 }).jpeg({ quality: 90 }).toBuffer(),
+};
+const photoOption = async (name: string, fallback: string) => {
+  const value = option(name) ?? fallback;
+  const named = NAMED_PHOTOS[value];
+  return named ? jpegDataUrl(await named()) : dataUrl(value);
+};
+const photo = await photoOption('photo', demo(6));
+const otherPhoto = await photoOption('other', demo(3));
 
 const dataDir = keptData ?? mkdtempSync(join(tmpdir(), 'visage-http-bench-'));
 const started = performance.now();
