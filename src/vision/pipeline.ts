@@ -66,6 +66,9 @@ export class FacePipeline {
     // Landmarks, alignment and liveness sample the full photo through cropResize/sampleAffine: the embedding
     // and the liveness score were measured that way. Pose and the stored crop tolerate libvips (ScaledPhoto.crop).
     const image = photo.full;
+    // libvips shrinks and encodes the crop on its own thread while the models run on this one.
+    const crop = options.crops ? faceCrop(photo, detection) : undefined;
+    crop?.catch(() => undefined); // awaited below; a model failing first must not leave it unhandled
     const landmarks = await this.landmarks.locate(image, detection);
     const aligned = alignFace(image, landmarks);
     const embedding = await this.embedder.embed(aligned);
@@ -80,7 +83,7 @@ export class FacePipeline {
       embedding,
     };
     if (options.liveness) face.liveLogOdds = await this.liveness.liveLogOdds(image, detection);
-    if (options.crops) face.crop = await faceCrop(photo, detection);
+    if (crop) face.crop = await crop;
     return face;
   }
 }
