@@ -93,7 +93,8 @@ const dataUrl = (file: string) => jpegDataUrl(readFileSync(file));
 /**
  * 1080p photos the README's figures name, cut from real ones here rather than kept as files: `half-body`
  * (CompreFace's 4912×7360 `001_A.jpg` scaled to 1920 px wide, rows 400–1479: one 154×202 px face, one
- * detector run) and `group` (the demo group photo `sample3.jpg` cropped to 1920×1080: 7 detector runs).
+ * detector run) and `group` (the demo group photo `sample3.jpg`, its middle 1920×1080: main face 223×310 px,
+ * 7 detector runs).
  */
 const NAMED_PHOTOS: Record<string, () => Promise<Buffer>> = {
   'half-body': () =>
@@ -102,7 +103,7 @@ const NAMED_PHOTOS: Record<string, () => Promise<Buffer>> = {
       .extract({ left: 0, top: 400, width: 1920, height: 1080 })
       .jpeg({ quality: 90 })
       .toBuffer(),
-  group: () => sharp(demo(3)).extract({ left: 0, top: 0, width: 1920, height: 1080 }).jpeg({ quality: 90 }).toBuffer(),
+  group: () => sharp(demo(3)).resize(1920, 1080, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer(),
 };
 const photoOption = async (name: string, fallback: string) => {
   const value = option(name) ?? fallback;
