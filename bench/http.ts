@@ -7,7 +7,8 @@
  * Prints one JSON line a case (and `after-start`: from listening until the first registration, which waits for
  * the start-up file check): req/s, latency p50/p99, errors, and the event-loop delay (monitorEventLoopDelay)
  * seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest stretch of the loop thread's own CPU time,
- * and how long the loop waited for a core (event_loop_max_wait_ms between two ticks, event_loop_wait_ms in all).
+ * and how long the loop waited for a core (event_loop_max_wait_ms between two ticks, event_loop_wait_ms in all),
+ * and the largest resident set of the process meanwhile (rss_max_mb: the server, sampled every 100 ms).
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
  * --duration S (10), --connections C (4), --cases search,compare,register,overload (all),
  * --photo FILE (default the 1920 px demo sample6.jpg; e.g. ../shared/datasets/samples/face_recognition/examples/obama-1080p.jpg),
@@ -139,6 +140,9 @@ const cases: Array<{ name: string; path: string; bodies: string[]; connections?:
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 const busy = new LongestBusyStretch();
+/** The process's largest resident set during a case (the server runs in this process; the load client does not). */
+let rssMax = 0;
+const rssSampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);
 
 const loopFigures = () => ({
   event_loop_p50_ms: Number((delay.percentile(50) / 1e6).toFixed(1)),
@@ -149,6 +153,7 @@ const loopFigures = () => ({
   event_loop_max_wait_ms: busy.maxWaitMs === undefined ? null : Number(busy.maxWaitMs.toFixed(1)),
   event_loop_wait_ms: Math.round(busy.totalWaitMs),
   load_average: Number(loadavg()[0]!.toFixed(1)),
+  rss_max_mb: Math.round(rssMax / 2 ** 20),
 });
 
 const answer = <T>(message: unknown) =>
@@ -176,6 +181,7 @@ try {
     await answer<'ready'>(job);
     delay.reset();
     busy.reset();
+    rssMax = 0;
     const result = await answer<ClientResult>('go');
     console.log(
       JSON.stringify({
@@ -196,6 +202,7 @@ try {
 } finally {
   delay.disable();
   busy.stop();
+  clearInterval(rssSampler);
   client.send('exit');
   await app.close();
   if (!keptData) rmSync(dataDir, { recursive: true, force: true });
