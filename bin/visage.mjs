@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=134217728 MALLOC_TRIM_THRESHOLD_=536870912 node
 // The `visage` command. Like `npm start` (`node --import tsx src/main.ts`), it runs the TypeScript sources
-// through tsx: register tsx's loader in this process, then load the dispatcher.
+// through tsx: register tsx's loader in this process, then load the dispatcher. The first line sets glibc's
+// allocator thresholds as `npm start` does (README, Configuration): glibc reads them only when a process
+// starts, and `env -S` (GNU coreutils 8.30+, BSD) passes them to node itself, with no launcher process that
+// could die and leave the server orphaned. `node bin/visage.mjs` skips that line; `visage doctor` says so.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';

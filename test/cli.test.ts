@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { ImportSummary } from '../src/cli/import-summary.js';
 import type { Envelope } from '../src/http/envelope.js';
-import { runVisage, serveVisage, type ServingVisage } from './helpers/cli.js';
+import { ALLOCATOR_ENV } from '../src/config.js';
+import { runVisage, serveVisage, VISAGE_BIN, type ServingVisage } from './helpers/cli.js';
 import { computedImageId, gradientImage, samplePhoto, toJpeg } from './helpers/images.js';
 
 const INSTALLED_MODELS = fileURLToPath(new URL('../models', import.meta.url));
@@ -252,6 +254,26 @@ describe('visage (the command line)', () => {
       rmSync(join(data, 'visage.db')); // no store yet: fine, the first start creates it
       const fresh = await doctor({ VISAGE_DATA: data });
       assert.equal(statusOf(fresh.checks)['store'], 'OK');
+    });
+
+    it('warns when the allocator settings are not in effect: `node bin/visage.mjs` skips the line that sets them', () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, VISAGE_LOG_LEVEL: 'silent', VISAGE_DATA: join(scratch, 'restored') };
+      for (const name of Object.keys(ALLOCATOR_ENV)) delete env[name];
+      const checks = JSON.parse(execFileSync(process.execPath, [VISAGE_BIN, 'doctor', '--json'], { env, encoding: 'utf8' })) as Check[];
+      const allocator = checks.find((check) => check.subject === 'allocator')!;
+      assert.equal(allocator.status, 'WARN');
+      assert.match(allocator.detail, /MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ not as recommended/);
+    });
+
+    it('npm start, the Docker image and the visage command all set the allocator settings doctor checks', () => {
+      const launchers = {
+        'npm start': (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts['start']!,
+        Dockerfile: readFileSync('Dockerfile', 'utf8'),
+        'bin/visage.mjs': readFileSync(VISAGE_BIN, 'utf8').split('\n')[0]!,
+      };
+      for (const [launcher, text] of Object.entries(launchers)) {
+        for (const [name, value] of Object.entries(ALLOCATOR_ENV)) assert.ok(text.includes(`${name}=${value}`), `${launcher} sets ${name}=${value}`);
+      }
     });
 
     it('reports a bad configuration variable by name', async () => {

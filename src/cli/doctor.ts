@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type VisageConfig } from '../config.js';
+import { ALLOCATOR_ENV, ConfigError, loadConfig, type VisageConfig } from '../config.js';
 import { inspectStoreSchema, openConfiguredStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { EMBEDDING_MODEL_ID } from '../vision/embed.js';
@@ -44,7 +44,7 @@ export async function runChecks(environment: NodeJS.ProcessEnv): Promise<Check[]
     if (!(error instanceof ConfigError)) throw error;
     return [{ status: 'FAIL', subject: 'configuration', detail: error.message.replace(/^Invalid configuration:\s*/, '').replace(/\n\s*/g, '; ') }];
   }
-  return [...checkConfig(config), ...(await checkModels(config)), ...(await checkStore(config))];
+  return [...checkConfig(config), checkAllocator(environment), ...(await checkModels(config)), ...(await checkStore(config))];
 }
 
 function checkConfig(config: VisageConfig): Check[] {
@@ -62,6 +62,20 @@ function checkConfig(config: VisageConfig): Check[] {
     checks.push({ status: 'WARN', subject: 'VISAGE_THREADS', detail: `${config.threads} workers on ${cores} core(s): they will contend` });
   }
   return checks;
+}
+
+/** Whether this process started with the allocator settings (glibc reads them only at start). */
+function checkAllocator(environment: NodeJS.ProcessEnv): Check {
+  const settings = Object.entries(ALLOCATOR_ENV).map(([name, value]) => `${name}=${value}`).join(' ');
+  const unset = Object.entries(ALLOCATOR_ENV).filter(([name, value]) => environment[name] !== value);
+  if (unset.length === 0) return { status: 'OK', subject: 'allocator', detail: settings };
+  return {
+    status: 'WARN',
+    subject: 'allocator',
+    detail:
+      `${unset.map(([name]) => name).join(', ')} not as recommended in this process: a server started the same way decodes ` +
+      `photos several times slower; start it with \`visage serve\`, \`npm start\` or the Docker image, or set ${settings}`,
+  };
 }
 
 async function checkModels(config: VisageConfig): Promise<Check[]> {

@@ -1,4 +1,7 @@
-/** Runs the real `visage` executable (bin/visage.mjs) as a child process, as a user would. */
+/**
+ * Runs the real `visage` executable (bin/visage.mjs) as a child process, as a user would: the file itself, so its
+ * `#!/usr/bin/env -S …` line runs (it sets the allocator variables, which `node bin/visage.mjs` would skip).
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +20,7 @@ function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function runVisage(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VISAGE_BIN, ...args], { env: childEnv(env) });
+    const child = spawn(VISAGE_BIN, args, { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -39,7 +42,7 @@ export interface ServingVisage {
 
 /** `visage serve` on a free port; resolves once the server says where it listens. */
 export function serveVisage(env: NodeJS.ProcessEnv): Promise<ServingVisage> {
-  const child = spawn(process.execPath, [VISAGE_BIN, 'serve'], {
+  const child = spawn(VISAGE_BIN, ['serve'], {
     env: childEnv({ HOST: '127.0.0.1', PORT: '0', VISAGE_LOG_LEVEL: 'info', ...env }),
   });
   let stdout = '';
