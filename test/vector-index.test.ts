@@ -154,6 +154,35 @@ describe('VectorIndex', () => {
     await index.close();
   });
 
+  it('never cuts off closer faces when ties at the shortlist threshold overflow what pass 2 scores', async () => {
+    const random = seededRandom(29);
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { shortlist: 8 }); // pass 2 scores at most 16
+    const near = (centre: Float32Array, noise: number) => {
+      const offset = randomUnitVector(random, DIMENSION);
+      const vector = centre.map((x, i) => x + noise * offset[i]!);
+      const norm = Math.hypot(...vector);
+      return vector.map((x) => x / norm);
+    };
+    const query = randomUnitVector(random, DIMENSION);
+    // 100 copies of one face in the first slots: one distance, by code and by cosine, past the 8 closest…
+    const copy = near(query, 1.5);
+    for (let i = 0; i < 100; i++) {
+      vectors.set(`copy${i}`, copy);
+      index.add(`copy${i}`, copy, ['default']);
+    }
+    // …and the three closest faces after them.
+    for (let i = 0; i < 3; i++) {
+      vectors.set(`close${i}`, near(query, 0.2));
+      index.add(`close${i}`, vectors.get(`close${i}`)!, ['default']);
+    }
+    for (const groups of [undefined, ['default']]) {
+      const found = await index.search(query, { groups, limit: 5 });
+      assert.deepEqual(found.slice(0, 3).map((candidate) => candidate.faceToken).sort(), ['close0', 'close1', 'close2']);
+      assert.ok(found.slice(3).every((candidate) => candidate.faceToken.startsWith('copy')));
+    }
+  });
+
   it('finds an indexed vector as its own best match, with the exact stored cosine', async () => {
     const random = seededRandom(11);
     const vectors = new Map<string, Float32Array>();

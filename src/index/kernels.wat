@@ -60,16 +60,17 @@
         (local.set $c (i32.add (local.get $c) (i32.const 64)))
         (br $faces))))
 
-  ;; Writes (u32) the slots whose distance is at most $threshold into $result, at most $max of them, in slot
+  ;; Writes (u32) the slots whose distance is in [$low, $high] into $result, at most $max of them, in slot
   ;; order; returns how many.
   (func (export "collect")
-    (param $out i32) (param $count i32) (param $threshold i32) (param $result i32) (param $max i32) (result i32)
-    (local $slot i32) (local $n i32)
+    (param $out i32) (param $count i32) (param $low i32) (param $high i32) (param $result i32) (param $max i32) (result i32)
+    (local $slot i32) (local $n i32) (local $d i32)
     (block $done
       (loop $faces
         (br_if $done (i32.ge_u (local.get $slot) (local.get $count)))
         (br_if $done (i32.ge_u (local.get $n) (local.get $max)))
-        (if (i32.le_u (i32.load16_u (i32.add (local.get $out) (i32.shl (local.get $slot) (i32.const 1)))) (local.get $threshold))
+        (local.set $d (i32.load16_u (i32.add (local.get $out) (i32.shl (local.get $slot) (i32.const 1)))))
+        (if (i32.and (i32.ge_u (local.get $d) (local.get $low)) (i32.le_u (local.get $d) (local.get $high)))
           (then
             (i32.store (i32.add (local.get $result) (i32.shl (local.get $n) (i32.const 2))) (local.get $slot))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))

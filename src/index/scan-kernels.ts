@@ -12,8 +12,8 @@ export interface ScanKernels {
    * w-th u32 at `planes`.
    */
   hamming(query: number, codes: number, planes: number, at: number, words: number, mask: number, count: number, out: number, hist: number): void;
-  /** Slots (u32) with distance ≤ threshold, at most `max`, in slot order; returns how many. */
-  collect(out: number, count: number, threshold: number, result: number, max: number): number;
+  /** Slots (u32) with low ≤ distance ≤ high, at most `max`, in slot order; returns how many. */
+  collect(out: number, count: number, low: number, high: number, result: number, max: number): number;
   /** i32 dot products of the int8 query with the int8 vectors of `n` listed slots. */
   dots(query: number, vectors: number, dim: number, slots: number, n: number, out: number): void;
   /** Writes the float32 vector's sign code and int8 copy; returns the int8 scale. */

@@ -408,8 +408,10 @@ export class VectorIndex {
       }
       const histograms = new Uint32Array(heap.memory.buffer, scratch.histograms, (histogramCount * HISTOGRAM_BYTES) / 4);
       const bins = HISTOGRAM_BYTES / 4;
+      // The distance that admits `shortlist` faces, and how many it admits.
       let threshold = CODE_BITS;
-      for (let distance = 0, admitted = 0; distance <= CODE_BITS; distance++) {
+      let admitted = 0;
+      for (let distance = 0; distance <= CODE_BITS; distance++) {
         for (let h = 0; h < histogramCount; h++) admitted += histograms[h * bins + distance]!;
         if (admitted >= this.shortlist) {
           threshold = distance;
@@ -418,27 +420,32 @@ export class VectorIndex {
       }
 
       // Pass 2, segment by segment: int8 cosines of the shortlisted slots; keep the best `limit + EXACT_EXTRA`
-      // that can still qualify.
+      // that can still qualify. At most `most` slots are scored, taken in slot order: when ties at the
+      // threshold would overflow that, every slot below the threshold (fewer than `shortlist`) is taken
+      // first, and only then the tied ones, so no slot closer than the threshold is ever cut off.
       const minCosine = options.minCosine ?? -Infinity;
       const best = new BestList(limit + EXACT_EXTRA);
       const most = 2 * this.shortlist;
+      const rounds: Array<[number, number]> = admitted <= most || threshold === 0 ? [[0, threshold]] : [[0, threshold - 1], [threshold, threshold]];
       let shortlisted = 0;
-      for (const { segment, count } of ranges) {
-        if (shortlisted >= most) break;
-        const slotsAt = scratch.slots + shortlisted * 4;
-        const dotsAt = scratch.dots + shortlisted * 4;
-        const found = kernels.collect(segment.distances, count, threshold, slotsAt, most - shortlisted);
-        kernels.dots(scratch.queryVector, segment.vectors, this.paddedDimension, slotsAt, found, dotsAt);
-        const slots = heap.words32.subarray(slotsAt / 4, slotsAt / 4 + found);
-        const dots = new Int32Array(heap.memory.buffer, dotsAt, found);
-        for (let k = 0; k < found; k++) {
-          const local = slots[k]!;
-          const cosine = dots[k]! * queryScale * heap.floats[segment.scales / 4 + local]!;
-          if (cosine + INT8_TOLERANCE < minCosine || !best.admits(cosine)) continue;
-          if (thresholdBits.length > 0 && !passesAGroup(heap.words32, segment.planes, local, cosine + INT8_TOLERANCE, thresholdBits, thresholds)) continue;
-          best.insert(segment.start + local, cosine);
+      for (const [low, high] of rounds) {
+        for (const { segment, count } of ranges) {
+          if (shortlisted >= most) break;
+          const slotsAt = scratch.slots + shortlisted * 4;
+          const dotsAt = scratch.dots + shortlisted * 4;
+          const found = kernels.collect(segment.distances, count, low, high, slotsAt, most - shortlisted);
+          kernels.dots(scratch.queryVector, segment.vectors, this.paddedDimension, slotsAt, found, dotsAt);
+          const slots = heap.words32.subarray(slotsAt / 4, slotsAt / 4 + found);
+          const dots = new Int32Array(heap.memory.buffer, dotsAt, found);
+          for (let k = 0; k < found; k++) {
+            const local = slots[k]!;
+            const cosine = dots[k]! * queryScale * heap.floats[segment.scales / 4 + local]!;
+            if (cosine + INT8_TOLERANCE < minCosine || !best.admits(cosine)) continue;
+            if (thresholdBits.length > 0 && !passesAGroup(heap.words32, segment.planes, local, cosine + INT8_TOLERANCE, thresholdBits, thresholds)) continue;
+            best.insert(segment.start + local, cosine);
+          }
+          shortlisted += found;
         }
-        shortlisted += found;
       }
       // The query's int8 copy is biometric data too: it does not outlive the search.
       heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
