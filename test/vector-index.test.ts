@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
+import { instantiateKernels, sharedMemory } from '../src/index/scan-kernels.js';
 import { exactFrom, VectorIndex, type IndexCandidate, type VectorIndexOptions } from '../src/index/vector-index.js';
 import { randomUnitVector, seededRandom } from './helpers/random-vectors.js';
 
@@ -180,6 +181,64 @@ describe('VectorIndex', () => {
       const found = await index.search(query, { groups, limit: 5 });
       assert.deepEqual(found.slice(0, 3).map((candidate) => candidate.faceToken).sort(), ['close0', 'close1', 'close2']);
       assert.ok(found.slice(3).every((candidate) => candidate.faceToken.startsWith('copy')));
+    }
+  });
+
+  it('runs the cosines kernel as a slow reference does: bucketed int8 cosines of members, 0xFFFF for the others, their histogram', () => {
+    const random = seededRandom(31);
+    const memory = sharedMemory(1 << 20);
+    const kernels = instantiateKernels(memory);
+    const bytes = new Uint8Array(memory.buffer);
+    const view = new DataView(memory.buffer);
+    const roundHalfEven = (x: number) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
+    const int8 = () => Math.floor(random() * 255) - 127;
+    for (const [dim, count, words, first] of [[48, 37, 2, 3], [16, 1, 1, 0], [64, 0, 1, 0], [16, 129, 3, 5]] as const) {
+      bytes.fill(0);
+      const [query, vectors, scales, planeTable, mask, out, hist] = [0, 4096, 65536, 81920, 82944, 90112, 200000];
+      const planes = Array.from({ length: words }, (_, w) => 100000 + w * 4096);
+      const queryVector = Array.from({ length: dim }, int8);
+      queryVector.forEach((value, i) => view.setInt8(query + i, value));
+      const queryScale = Math.fround(1 / (127 * Math.sqrt(dim) * 0.55));
+      const maskWords = Array.from({ length: words }, () => (random() * 2 ** 32) >>> 0);
+      maskWords.forEach((word, w) => view.setUint32(mask + 4 * w, word, true));
+      planes.forEach((plane, w) => view.setUint32(planeTable + 4 * w, plane, true));
+      const expected: number[] = [];
+      const histogram = Array.from({ length: 513 }, () => Math.floor(random() * 5)); // the kernel adds to it
+      histogram.forEach((bin, d) => view.setUint32(hist + 4 * d, bin, true));
+      for (let slot = 0; slot < count; slot++) {
+        // some slots are ± the query itself: with scales up to 2×, their cosines pass ±1 and are clamped
+        const kind = random();
+        const vector = kind < 0.1 ? queryVector : kind < 0.2 ? queryVector.map((x) => -x) : Array.from({ length: dim }, int8);
+        vector.forEach((value, i) => view.setInt8(vectors + slot * dim + i, value));
+        const scale = Math.fround((random() * 2) / (127 * Math.sqrt(dim) * 0.55));
+        view.setFloat32(scales + slot * 4, scale, true);
+        let member = false;
+        for (let w = 0; w < words; w++) {
+          const word = random() < 0.3 ? (random() * 2 ** 32) >>> 0 : 0;
+          view.setUint32(planes[w]! + 4 * (first + slot), word, true);
+          member ||= (word & maskWords[w]!) !== 0;
+        }
+        if (!member) {
+          expected.push(0xffff);
+          continue;
+        }
+        let dot = 0;
+        for (let i = 0; i < dim; i++) dot += queryVector[i]! * vector[i]!;
+        const cosine = Math.fround(Math.fround(Math.fround(dot) * queryScale) * scale);
+        const distance = Math.min(512, Math.max(0, roundHalfEven(Math.fround(Math.fround(1 - cosine) * 256))));
+        expected.push(distance);
+        histogram[distance]! += 1;
+      }
+      kernels.cosines(query, vectors, dim, scales, queryScale, planeTable, first * 4, words, mask, count, out, hist);
+      assert.deepEqual(Array.from({ length: count }, (_, slot) => view.getUint16(out + 2 * slot, true)), expected);
+      assert.deepEqual(Array.from({ length: 513 }, (_, d) => view.getUint32(hist + 4 * d, true)), histogram);
+      assert.equal(view.getUint16(out + 2 * count, true), 0, 'nothing written past the last slot');
+      if (count > 30) assert.ok(expected.includes(0) && expected.includes(512), 'both clamps were exercised');
+      // collect: the slots within [low, high], in slot order, at most `max`
+      const within = expected.flatMap((d, slot) => (d >= 200 && d <= 300 ? [slot] : []));
+      const found = kernels.collect(out, count, 200, 300, 300000, 1000);
+      assert.deepEqual(Array.from({ length: found }, (_, k) => view.getUint32(300000 + 4 * k, true)), within);
+      assert.equal(kernels.collect(out, count, 200, 300, 300000, 2), Math.min(2, within.length));
     }
   });
 

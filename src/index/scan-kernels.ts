@@ -12,6 +12,14 @@ export interface ScanKernels {
    * w-th u32 at `planes`.
    */
   hamming(query: number, codes: number, planes: number, at: number, words: number, mask: number, count: number, out: number, hist: number): void;
+  /**
+   * As hamming, with the int8 cosine bucketed as the distance: clamp(round((1 − cos) × 256), 0, 512), where
+   * cos = dot(int8 query, int8 vector) × queryScale × the slot's f32 scale at `scales`.
+   */
+  cosines(
+    query: number, vectors: number, dim: number, scales: number, queryScale: number,
+    planes: number, at: number, words: number, mask: number, count: number, out: number, hist: number,
+  ): void;
   /** Slots (u32) with low ≤ distance ≤ high, at most `max`, in slot order; returns how many. */
   collect(out: number, count: number, low: number, high: number, result: number, max: number): number;
   /** i32 dot products of the int8 query with the int8 vectors of `n` listed slots. */
