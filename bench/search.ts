@@ -12,7 +12,9 @@
  * {"faces","p50_ms","p99_ms","recall_at_5","build_s","rss_mb","startup_s", …}; the `_cpu` figures are CPU time
  * of the process, which other sessions' load on a shared machine inflates far less than wall time.
  * Options: --faces N (10000), --queries Q (200 timed; recall on the first --recall-queries, default 100),
- * --shortlist S (the index default), --threads T (scan threads, default 2; 0 scans on the event loop),
+ * --shortlist S (the index default), --cosine-scan-up-to M (a filter of at most M members is ranked in pass 1
+ * by int8 cosine, not Hamming: the index default; 0 = never), --threads T (scan threads, default 2; 0 scans on
+ * the event loop),
  * --concurrency C (searches in flight in the burst the event-loop delay is measured under, default 8),
  * --store postgres (in a schema of the database at VISAGE_DATABASE_URL or VISAGE_TEST_DATABASE_URL, e.g.
  * `scripts/pg-test-cluster.sh npm run bench:search -- --store postgres`; the PostgreSQL server runs on the same
@@ -29,7 +31,7 @@ import pg from 'pg';
 import { encodeCompact } from '../src/index/compact-codec.js';
 import { EMBEDDING_SIZE, EMBEDDING_MODEL_ID } from '../src/vision/embed.js';
 import { loadVectorIndex } from '../src/index/load-index.js';
-import { DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
+import { DEFAULT_COSINE_SCAN_UP_TO, DEFAULT_SHORTLIST } from '../src/index/vector-index.js';
 import { embeddingToBytes } from '../src/store/embedding-bytes.js';
 import { clientConfig } from '../src/store/postgres/database.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -46,6 +48,7 @@ const faces = option('faces', 10_000);
 const queryCount = option('queries', 200);
 const recallQueries = Math.min(queryCount, option('recall-queries', 100));
 const shortlist = option('shortlist', DEFAULT_SHORTLIST);
+const cosineScanUpTo = option('cosine-scan-up-to', DEFAULT_COSINE_SCAN_UP_TO);
 /** Scan threads (0: the scan runs on the event loop). */
 const scanThreads = option('threads', 2);
 /** Searches in flight at once in the burst that event-loop delay is measured under. */
@@ -358,7 +361,7 @@ try {
   const startedUp = performance.now();
   const startupCpu = process.cpuUsage();
   const store = await library.open();
-  const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist, scanThreads });
+  const { index, loaded } = await loadVectorIndex(store, { modelId: MODEL_ID, embeddingSize: DIMENSION }, { shortlist, scanThreads, cosineScanUpTo });
   const startupSeconds = (performance.now() - startedUp) / 1000;
   const { user, system } = process.cpuUsage(startupCpu);
   const startupCpuSeconds = (user + system) / 1e6;
@@ -446,6 +449,7 @@ try {
       event_loop_delay_max_ms: Number((loopDelay.max / 1e6).toFixed(1)),
       event_loop_delay_samples: loopDelay.count,
       shortlist,
+      cosine_scan_up_to: cosineScanUpTo,
       scan_threads: scanThreads,
       queries: queryCount,
       ...growth,

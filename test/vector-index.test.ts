@@ -155,6 +155,28 @@ describe('VectorIndex', () => {
     await index.close();
   });
 
+  for (const [where, scanning] of scanModes) it(`finds a filter's noise-level neighbours through a small shortlist (int8 cosine scan), scanning ${where}`, async () => {
+    // No query has a true match: its top 5 are random faces at cosine ~0.3 among 3,000, which a shortlist of
+    // 32 ranked by 64-bit sign codes misses often (their Hamming distance is too coarse a proxy).
+    const random = seededRandom(23);
+    const entries = new Map<string, Entry>();
+    const vectors = new Map<string, Float32Array>();
+    const index = indexOver(DIMENSION, vectors, { shortlist: 32, ...scanning });
+    for (let i = 0; i < 3000; i++) {
+      const embedding = randomUnitVector(random, DIMENSION);
+      const groups = new Set(i % 3 === 0 ? ['default'] : ['default', 'g']);
+      entries.set(`f${i}`, { embedding, groups });
+      vectors.set(`f${i}`, embedding);
+      index.add(`f${i}`, embedding, groups);
+    }
+    for (let q = 0; q < 20; q++) {
+      const query = randomUnitVector(random, DIMENSION);
+      const actual = await index.search(query, { groups: ['g'], limit: 5 });
+      assertSameResults(actual, bruteForce(entries, query, ['g'], 5, -Infinity), entries);
+    }
+    await index.close();
+  });
+
   it('never cuts off closer faces when ties at the shortlist threshold overflow what pass 2 scores', async () => {
     const random = seededRandom(29);
     const vectors = new Map<string, Float32Array>();

@@ -26,7 +26,7 @@ export const capacityFor = (faces: number): number => Math.ceil(faces * 1.125) +
 export async function loadVectorIndex(
   store: Store,
   model: IndexModel,
-  tuning: Pick<VectorIndexOptions, 'shortlist' | 'scanThreads' | 'parallelFrom'> = {},
+  tuning: Pick<VectorIndexOptions, 'shortlist' | 'scanThreads' | 'parallelFrom' | 'cosineScanUpTo'> = {},
 ): Promise<IndexLoadResult> {
   const { faces } = await store.modelCoverage(model.modelId);
   // The exact re-score reads the same model's vectors the index holds (current or staged).

@@ -1,7 +1,7 @@
-/** A scan thread of the index (scan-threads.ts): runs the hamming kernel over the slot ranges it is sent. */
+/** A scan thread of the index (scan-threads.ts): runs the hamming or cosines kernel over the slot ranges it is sent. */
 import { parentPort } from 'node:worker_threads';
 import { instantiateKernels, type ScanKernels } from './scan-kernels.js';
-import type { ScanMessage } from './scan-threads.js';
+import { runScan, type ScanMessage } from './scan-threads.js';
 
 let kernels: ScanKernels | undefined;
 
@@ -10,9 +10,7 @@ parentPort!.on('message', (message: ScanMessage) => {
     kernels = instantiateKernels(message.memory);
     return;
   }
-  const { queryCode, words, mask, ranges, histogram } = message;
-  for (const { codes, planes, at, distances, count } of ranges) {
-    kernels!.hamming(queryCode, codes, planes, at, words, mask, count, distances, histogram);
-  }
+  runScan(kernels!, message);
   parentPort!.postMessage(null);
 });
+

@@ -5,11 +5,17 @@
  *
  * A search runs in three passes, each over far fewer faces than the one before:
  *  1. Hamming distance of the query's sign code to every member of the searched groups (64 bytes a face) —
- *     on a large index in worker threads, each over its share of the faces, so the event loop stays free;
- *  2. int8 dot products for the `shortlist` closest codes;
+ *     on a large index in worker threads, each over its share of the faces, so the event loop stays free.
+ *     A filtered search whose groups have at most `cosineScanUpTo` members (the histogram's sum tells) is
+ *     scanned again by int8 cosine, bucketed by 1/256 into the same distances (the int8 vector: dimension
+ *     bytes a face, ~8× the code);
+ *  2. int8 dot products for the `shortlist` closest;
  *  3. exact float32 cosines, read from the store (the truth), for the best `limit + EXACT_EXTRA` of those.
  * Returned cosines are therefore exact; only a true neighbour missing from the shortlist can be lost, which
- * `npm run bench:search` measures (recall@5 against exact search).
+ * `npm run bench:search` measures (recall@5 against exact search). By sign code a neighbour at noise level
+ * (cosine ~0.17, all a query without a true match has) can rank well outside the shortlist among tens of
+ * thousands of faces; by int8 cosine it cannot. Whole-library searches stay on Hamming: a query with no
+ * true match there can still miss some of its noise-level neighbours.
  *
  * Group bit 0 is set on every face: a search without a group filter (every face, those bound to no group
  * included) is the same scan with only that bit in its mask.
@@ -28,7 +34,7 @@ import { availableParallelism } from 'node:os';
 import { CODE_BITS, CODE_BYTES, align16, encodeCompact, recordLayout, type RecordLayout } from './compact-codec.js';
 import { IndexMemory } from './index-memory.js';
 import { instantiateKernels, type ScanKernels } from './scan-kernels.js';
-import { HISTOGRAM_BYTES, ScanThreads } from './scan-threads.js';
+import { HISTOGRAM_BYTES, runScan, ScanThreads, type ScanJob } from './scan-threads.js';
 import { TokenTable } from './token-table.js';
 
 export interface IndexCandidate {
@@ -75,9 +81,16 @@ export interface VectorIndexOptions {
   scanThreads?: number;
   /** Indexes with fewer faces are scanned on the calling thread (a thread round trip costs more). */
   parallelFrom?: number;
+  /**
+   * A filtered search whose groups have at most this many members ranks them in pass 1 by int8 cosine
+   * rather than by Hamming distance (0: never). Whole-library searches always use Hamming.
+   */
+  cosineScanUpTo?: number;
 }
 
 export const DEFAULT_SHORTLIST = 4096;
+/** See cosineScanUpTo: the cosine pass reads 8× the bytes of the Hamming pass a member (see the README). */
+export const DEFAULT_COSINE_SCAN_UP_TO = 131_072;
 /** ~1 ms of scan on the main thread; above it the threads take the scan off the event loop. */
 const DEFAULT_PARALLEL_FROM = 32_768;
 /** Candidates beyond `limit` re-scored exactly, so int8 rounding cannot push a true top hit out. */
@@ -150,6 +163,7 @@ export class VectorIndex {
   private readonly exact: ExactVectors;
   private readonly threadCount: number;
   private readonly parallelFrom: number;
+  private readonly cosineScanUpTo: number;
   private threads: ScanThreads | undefined;
   private contents: Contents;
   /** Bumped whenever slots move or the memory is replaced: a scan that spans a bump is redone. */
@@ -167,6 +181,7 @@ export class VectorIndex {
     this.exact = options.exact;
     this.threadCount = Math.max(0, options.scanThreads ?? Math.min(2, availableParallelism()));
     this.parallelFrom = options.parallelFrom ?? DEFAULT_PARALLEL_FROM;
+    this.cosineScanUpTo = options.cosineScanUpTo ?? DEFAULT_COSINE_SCAN_UP_TO;
     this.contents = this.emptyContents(Math.max(1, options.initialCapacity ?? 1024));
   }
 
@@ -386,33 +401,58 @@ export class VectorIndex {
       heap.bytes.set(record.subarray(0, CODE_BYTES), scratch.queryCode);
       heap.bytes.set(record.subarray(this.record.int8, this.record.scale), scratch.queryVector);
       const queryScale = new DataView(record.buffer, record.byteOffset).getFloat32(this.record.scale, true);
+      const forgetQuery = () => heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
 
       // Pass 1: Hamming distances of the sign codes, each thread over its share of the slots, with a
-      // histogram per thread; their sum gives the distance that admits `shortlist`.
+      // histogram per thread; their sum gives the distance that admits `shortlist`. A filter with few enough
+      // members is scanned again by int8 cosine (bucketed by 1/256), whose ranking a shortlist can trust
+      // further down: by sign codes, a noise-level neighbour (cosine ~0.17) of a query without a true match
+      // lies ±11 bits around ~228 and falls out of a 4,096 shortlist of 70,000 members ~6 % of the time.
       const parallel = this.threadCount > 0 && count >= this.parallelFrom && attempt < PARALLEL_ATTEMPTS;
-      const histogramCount = parallel ? this.threadCount : 1;
-      heap.bytes.fill(0, scratch.histograms, scratch.histograms + histogramCount * HISTOGRAM_BYTES);
-      const scanRanges = ranges.map(({ segment, count }) => ({ codes: segment.codes, planes: segment.planeTable, at: 0, distances: segment.distances, count }));
+      const job: ScanJob = {
+        kernel: 'hamming',
+        queryCode: scratch.queryCode,
+        queryVector: scratch.queryVector,
+        queryScale,
+        paddedDimension: this.paddedDimension,
+        words,
+        mask: contents.mask,
+        ranges: ranges.map(({ segment, count }) => ({
+          codes: segment.codes,
+          vectors: segment.vectors,
+          scales: segment.scales,
+          planes: segment.planeTable,
+          at: 0,
+          distances: segment.distances,
+          count,
+        })),
+        histograms: scratch.histograms,
+      };
+      const byCosine = (histogram: Uint32Array) => {
+        if (everyFace) return false;
+        let members = 0;
+        for (const bin of histogram) members += bin;
+        return members > this.shortlist && members <= this.cosineScanUpTo;
+      };
+      let histogram: Uint32Array | undefined;
       if (parallel) {
-        this.threads ??= new ScanThreads(this.threadCount, heap.memory);
-        await this.threads.scan({ queryCode: scratch.queryCode, words, mask: contents.mask, ranges: scanRanges, histograms: scratch.histograms });
-        if (this.epoch !== epoch) {
-          // Slots moved under the scan (or the contents were swapped): again, leaving no query copy behind.
-          heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
-          continue;
-        }
+        histogram = await this.scanInThreads(contents, job);
+        if (histogram && byCosine(histogram)) histogram = await this.scanInThreads(contents, { ...job, kernel: 'cosines' });
       } else {
-        for (const range of scanRanges) {
-          kernels.hamming(scratch.queryCode, range.codes, range.planes, range.at, words, contents.mask, range.count, range.distances, scratch.histograms);
-        }
+        // Synchronous: nothing can move a slot meanwhile.
+        histogram = this.scanHere(contents, job);
+        if (byCosine(histogram)) histogram = this.scanHere(contents, { ...job, kernel: 'cosines' });
       }
-      const histograms = new Uint32Array(heap.memory.buffer, scratch.histograms, (histogramCount * HISTOGRAM_BYTES) / 4);
-      const bins = HISTOGRAM_BYTES / 4;
+      if (!histogram || this.epoch !== epoch) {
+        // Slots moved under the scan (or the contents were swapped): again, leaving no query copy behind.
+        forgetQuery();
+        continue;
+      }
       // The distance that admits `shortlist` faces, and how many it admits.
       let threshold = CODE_BITS;
       let admitted = 0;
       for (let distance = 0; distance <= CODE_BITS; distance++) {
-        for (let h = 0; h < histogramCount; h++) admitted += histograms[h * bins + distance]!;
+        admitted += histogram[distance]!;
         if (admitted >= this.shortlist) {
           threshold = distance;
           break;
@@ -448,9 +488,31 @@ export class VectorIndex {
         }
       }
       // The query's int8 copy is biometric data too: it does not outlive the search.
-      heap.bytes.fill(0, scratch.queryCode, scratch.queryVector + this.paddedDimension);
+      forgetQuery();
       return best.slots().map((slot) => ({ faceToken: contents.tokens.tokenAt(slot), groupIds: this.groupIdsAt(slot) }));
     }
+  }
+
+  /**
+   * Pass 1 with `job.kernel` over every slot of the job, shared by the scan threads: the summed histogram of
+   * the members' distances (the distances per slot are in the segments' arrays), or undefined when a removal,
+   * a widening or a swap overtook the scan (its slot numbers are then stale).
+   */
+  private async scanInThreads(contents: Contents, job: ScanJob): Promise<Uint32Array | undefined> {
+    const epoch = this.epoch;
+    const { heap } = contents;
+    heap.bytes.fill(0, job.histograms, job.histograms + this.threadCount * HISTOGRAM_BYTES);
+    this.threads ??= new ScanThreads(this.threadCount, heap.memory);
+    await this.threads.scan(job);
+    return this.epoch === epoch ? summedHistogram(heap, job.histograms, this.threadCount) : undefined;
+  }
+
+  /** The same on this thread. */
+  private scanHere({ heap, kernels }: Contents, job: ScanJob): Uint32Array {
+    heap.bytes.fill(0, job.histograms, job.histograms + HISTOGRAM_BYTES);
+    const { ranges, histograms, ...query } = job;
+    runScan(kernels, { ...query, ranges, histogram: histograms });
+    return summedHistogram(heap, job.histograms, 1);
   }
 
   private emptyContents(capacity: number): Contents {
@@ -577,6 +639,15 @@ export class VectorIndex {
     if (bit >= contents.words * BITS_PER_WORD) this.widen(Math.floor(bit / BITS_PER_WORD) + 1);
     return bit;
   }
+}
+
+/** The sum of `count` consecutive histograms (one per scan thread). */
+function summedHistogram(heap: IndexMemory, at: number, count: number): Uint32Array {
+  const bins = HISTOGRAM_BYTES / 4;
+  const histograms = new Uint32Array(heap.memory.buffer, at, count * bins);
+  const sum = histograms.slice(0, bins);
+  for (let h = 1; h < count; h++) for (let d = 0; d < bins; d++) sum[d]! += histograms[h * bins + d]!;
+  return sum;
 }
 
 /** Lists the segment's plane offsets in a fresh region of the memory, for the scan kernel. */
