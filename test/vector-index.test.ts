@@ -77,6 +77,11 @@ describe('VectorIndex', () => {
 
     const check = async () => {
       assert.equal(index.size, entries.size);
+      // The member count of each group (which picks pass 1's kernel) stays exact through every change.
+      const { bitOf, members } = (index as unknown as { contents: { bitOf: Map<string, number>; members: number[] } }).contents;
+      for (const [groupId, bit] of bitOf) {
+        assert.equal(members[bit], [...entries.values()].filter((entry) => entry.groups.has(groupId)).length, groupId);
+      }
       for (let q = 0; q < 5; q++) {
         const query = randomUnitVector(random, DIMENSION);
         const searched = [...randomGroups()];

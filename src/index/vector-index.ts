@@ -6,9 +6,10 @@
  * A search runs in three passes, each over far fewer faces than the one before:
  *  1. Hamming distance of the query's sign code to every member of the searched groups (64 bytes a face) —
  *     on a large index in worker threads, each over its share of the faces, so the event loop stays free.
- *     A filtered search whose groups have at most `cosineScanUpTo` members (the histogram's sum tells) is
- *     scanned again by int8 cosine, bucketed by 1/256 into the same distances (the int8 vector: dimension
- *     bytes a face, ~8× the code);
+ *     A filtered search whose groups have at most `cosineScanUpTo` members (their member counts tell, or
+ *     when faces in several of them make that unsure, the Hamming pass's histogram) is scanned by int8
+ *     cosine instead, bucketed by 1/256 into the same distances (the int8 vector: dimension bytes a face,
+ *     ~8× the code);
  *  2. int8 dot products for the `shortlist` closest;
  *  3. exact float32 cosines, read from the store (the truth), for the best `limit + EXACT_EXTRA` of those.
  * Returned cosines are therefore exact; only a true neighbour missing from the shortlist can be lost, which
@@ -154,6 +155,8 @@ interface Contents {
   /** Group of each bit; bit 0 (EVERY_FACE_BIT) belongs to none. */
   groupOfBit: Array<string | undefined>;
   freeBits: number[];
+  /** Faces holding each group bit (bit 0's unkept): their sum over a filter bounds its members. */
+  members: number[];
 }
 
 export class VectorIndex {
@@ -255,10 +258,11 @@ export class VectorIndex {
     const slot = contents.tokens.slotOf(faceToken);
     if (slot === undefined) return false;
     this.epoch += 1;
+    const to = this.segmentOf(slot);
+    this.countGroups(to.planes, slot - to.start, -1);
     contents.tokens.removeAt(slot); // moves the last slot's token into `slot`, as below for its vectors
     const last = --contents.count;
     const { bytes, floats } = contents.heap;
-    const to = this.segmentOf(slot);
     const from = this.segmentOf(last);
     const at = slot - to.start;
     const lastAt = last - from.start;
@@ -302,6 +306,7 @@ export class VectorIndex {
     }
     contents.bitOf.delete(groupId);
     contents.groupOfBit[bit] = undefined;
+    contents.members[bit] = 0;
     contents.freeBits.push(bit);
   }
 
@@ -322,6 +327,7 @@ export class VectorIndex {
     contents.bitOf.clear();
     contents.groupOfBit.length = EVERY_FACE_BIT + 1;
     contents.freeBits.length = 0;
+    contents.members.length = 0;
   }
 
   groupsOf(faceToken: string): string[] | undefined {
@@ -387,11 +393,14 @@ export class VectorIndex {
       const mask = heap.words32.subarray(contents.mask / 4, contents.mask / 4 + words).fill(0);
       const thresholdBits: number[] = [];
       const thresholds: number[] = [];
+      /** An upper bound on the filter's members (a face in two searched groups counts twice). */
+      let membersAtMost = 0;
       if (everyFace) mask[0] = 1 << EVERY_FACE_BIT;
       for (const groupId of searched) {
         const bit = contents.bitOf.get(groupId);
         if (bit === undefined) continue; // a group without members
         mask[bit >>> 5]! |= 1 << (bit & 31);
+        membersAtMost += contents.members[bit]!;
         if (options.groupMinCosine) {
           thresholdBits.push(bit);
           thresholds.push(options.groupMinCosine.get(groupId) ?? -Infinity);
@@ -405,7 +414,7 @@ export class VectorIndex {
 
       // Pass 1: Hamming distances of the sign codes, each thread over its share of the slots, with a
       // histogram per thread; their sum gives the distance that admits `shortlist`. A filter with few enough
-      // members is scanned again by int8 cosine (bucketed by 1/256), whose ranking a shortlist can trust
+      // members is scanned by int8 cosine instead (bucketed by 1/256), whose ranking a shortlist can trust
       // further down: by sign codes, a noise-level neighbour (cosine ~0.17) of a query without a true match
       // lies ±11 bits around ~228 and falls out of a 4,096 shortlist of 70,000 members ~6 % of the time.
       const parallel = this.threadCount > 0 && count >= this.parallelFrom && attempt < PARALLEL_ATTEMPTS;
@@ -428,20 +437,20 @@ export class VectorIndex {
         })),
         histograms: scratch.histograms,
       };
-      const byCosine = (histogram: Uint32Array) => {
-        if (everyFace) return false;
-        let members = 0;
-        for (const bin of histogram) members += bin;
-        return members > this.shortlist && members <= this.cosineScanUpTo;
-      };
+      // The groups' member counts bound the filter's members from above: at most the bound, the cosine
+      // pass runs straight away; above it (faces in several searched groups), the Hamming pass's histogram
+      // counts them, and the cosine pass follows if they are few enough.
+      const byCosine = (members: number) => !everyFace && members > this.shortlist && members <= this.cosineScanUpTo;
+      const countsMembers = (histogram: Uint32Array) => byCosine(histogram.reduce((sum, bin) => sum + bin, 0));
+      if (byCosine(membersAtMost)) job.kernel = 'cosines';
       let histogram: Uint32Array | undefined;
       if (parallel) {
         histogram = await this.scanInThreads(contents, job);
-        if (histogram && byCosine(histogram)) histogram = await this.scanInThreads(contents, { ...job, kernel: 'cosines' });
+        if (histogram && job.kernel === 'hamming' && countsMembers(histogram)) histogram = await this.scanInThreads(contents, { ...job, kernel: 'cosines' });
       } else {
         // Synchronous: nothing can move a slot meanwhile.
         histogram = this.scanHere(contents, job);
-        if (byCosine(histogram)) histogram = this.scanHere(contents, { ...job, kernel: 'cosines' });
+        if (job.kernel === 'hamming' && countsMembers(histogram)) histogram = this.scanHere(contents, { ...job, kernel: 'cosines' });
       }
       if (!histogram || this.epoch !== epoch) {
         // Slots moved under the scan (or the contents were swapped): again, leaving no query copy behind.
@@ -544,6 +553,7 @@ export class VectorIndex {
       bitOf: new Map(),
       groupOfBit: [undefined],
       freeBits: [],
+      members: [],
     };
     contents.segments.push(this.newSegment(contents, 0, capacity));
     return contents;
@@ -624,9 +634,25 @@ export class VectorIndex {
     const { words32 } = this.contents.heap;
     const { planes, start } = this.segmentOf(slot);
     const local = slot - start;
+    this.countGroups(planes, local, -1);
     for (let w = 0; w < this.contents.words; w++) words32[planes[w]! / 4 + local] = 0;
     words32[planes[0]! / 4 + local]! |= 1 << EVERY_FACE_BIT;
     for (const bit of bits) words32[planes[bit >>> 5]! / 4 + local]! |= 1 << (bit & 31);
+    this.countGroups(planes, local, +1);
+  }
+
+  /** Adds `delta` to the member count of each group the face at `local` in a segment with these planes is in. */
+  private countGroups(planes: readonly number[], local: number, delta: number): void {
+    const { words, heap, members } = this.contents;
+    for (let w = 0; w < words; w++) {
+      let bits = heap.words32[planes[w]! / 4 + local]!;
+      if (w === 0) bits &= ~(1 << EVERY_FACE_BIT);
+      while (bits !== 0) {
+        const low = 31 - Math.clz32(bits & -bits);
+        members[w * BITS_PER_WORD + low]! += delta;
+        bits &= bits - 1;
+      }
+    }
   }
 
   private bitFor(groupId: string): number {
@@ -636,6 +662,7 @@ export class VectorIndex {
     const bit = contents.freeBits.pop() ?? contents.groupOfBit.length;
     contents.bitOf.set(groupId, bit);
     contents.groupOfBit[bit] = groupId;
+    contents.members[bit] = 0;
     if (bit >= contents.words * BITS_PER_WORD) this.widen(Math.floor(bit / BITS_PER_WORD) + 1);
     return bit;
   }
