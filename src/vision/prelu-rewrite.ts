@@ -1,13 +1,14 @@
 /**
  * Rewrites each per-channel PRelu of a model into operators onnxruntime's CPU kernels run in their blocked
- * (NCHWc) layout, with the same result bit for bit:
+ * (NCHWc) layout, with the same values (bit for bit on the shipped models' outputs; only a zero's sign can
+ * differ, −0 for +0):
  *
  *   PRelu(x, a) = Relu(x) + a·min(x, 0) = Relu(x) + Conv₁ₓ₁(Relu(Conv₁ₓ₁(x, −1)), −a)
  *
  * The 1×1 depthwise convolutions take the per-channel factors, their Relu fuses into the first and the Add into
  * the second. Why: onnxruntime's PRelu is a generic broadcasting kernel outside the blocked layout, so every one
  * also costs a reorder of the tensor in and out. In `fr_feature.onnx` (MobileFaceNet, 33 PRelus) that was 6 of
- * its 11 ms; rewritten, the embedding takes ~5.5 ms. Exact because each output element is either x (x ≥ 0:
+ * its 10.8 ms; rewritten, the network takes 5.0 ms. Exact because each output element is either x (x ≥ 0:
  * the second term is ±0) or one product a·x, the same single rounding PRelu does.
  */
 import onnxProto from 'onnx-proto';
