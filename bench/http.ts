@@ -25,6 +25,7 @@ import sharp from 'sharp';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { allImages, DATASETS_DIR, lfwAvailable } from './dataset.js';
+import { dataUrl } from '../test/helpers/images.js';
 import type { ClientCase, ClientResult } from './http-client.js';
 
 /**
@@ -89,8 +90,6 @@ const portraits = Number(option('portraits') ?? 0);
 if (portraits > 0 && !lfwAvailable()) throw new Error('--portraits needs LFW View 1 in ../shared/datasets');
 
 const demo = (i: number) => join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${i}.jpg`);
-const jpegDataUrl = (bytes: Buffer) => `data:image/jpeg;base64,${bytes.toString('base64')}`;
-const dataUrl = (file: string) => jpegDataUrl(readFileSync(file));
 /**
  * 1080p photos the README's figures name, cut from real ones here rather than kept as files: `half-body`
  * (CompreFace's 4912×7360 `001_A.jpg` scaled to 1920 px wide, rows 400–1479: one 154×202 px face, one
@@ -109,7 +108,7 @@ const NAMED_PHOTOS: Record<string, () => Promise<Buffer>> = {
 const photoOption = async (name: string, fallback: string) => {
   const value = option(name) ?? fallback;
   const named = NAMED_PHOTOS[value];
-  return named ? jpegDataUrl(await named()) : dataUrl(value);
+  return dataUrl(named ? await named() : readFileSync(value));
 };
 const photo = await photoOption('photo', demo(6));
 const otherPhoto = await photoOption('other', demo(3));
@@ -125,7 +124,7 @@ const run = Date.now().toString(36);
 /** A photo under a new imageMd5 each time (else FACE_ALREADY_EXIST); the client puts the request number for {n}. */
 const registerBody = (image: string, tag = 'x') =>
   `{"imageMd5":"b${run}${tag}{n}","description":"bench","name":"bench","gender":"","image":"${image}"}`;
-const registerBodies = portraits > 0 ? allImages().slice(0, portraits).map(({ path }, k) => registerBody(dataUrl(path), `p${k}n`)) : [registerBody(photo)];
+const registerBodies = portraits > 0 ? allImages().slice(0, portraits).map(({ path }, k) => registerBody(dataUrl(readFileSync(path)), `p${k}n`)) : [registerBody(photo)];
 const searchBody = JSON.stringify({ image: photo, group: ['default'], topN: 5 });
 const compareBody = JSON.stringify({ image1: photo, image2: otherPhoto });
 
