@@ -119,7 +119,6 @@ interface Scratch {
   queryVector: number;
   /** One histogram per scanning thread, the calling thread's first. */
   histograms: number;
-  histogramCount: number;
   slots: number;
   dots: number;
 }
@@ -541,7 +540,6 @@ export class VectorIndex {
       queryCode: heap.allocate(CODE_BYTES),
       queryVector: heap.allocate(this.paddedDimension),
       histograms: heap.allocate(histogramCount * HISTOGRAM_BYTES),
-      histogramCount,
       slots: heap.allocate(shortlistMax * 4),
       dots: heap.allocate(shortlistMax * 4),
     };
