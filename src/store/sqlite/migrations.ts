@@ -141,6 +141,13 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO vectors_generation (value) VALUES (abs(random() % 281474976710656));
     `,
   },
+  {
+    version: 9,
+    name: 'original files indexed',
+    // The start-up check re-verifies, in the write queue, each file its listing found unreferenced: one
+    // indexed lookup by name (crops have faces_by_crop_file, migration 6), not a scan of the images.
+    sql: `CREATE INDEX images_by_file ON images(file);`,
+  },
 ];
 
 export interface SchemaVersion {
