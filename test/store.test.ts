@@ -176,6 +176,34 @@ describe('SQLite store specifics', () => {
     assert.equal(blobFiles(dataDir).length, 3); // intact face's original and crop, cropless face's original
   });
 
+  it('checkFiles counts files no row references and rows whose file is missing, and changes nothing', async () => {
+    const dataDir = freshDir();
+    const cropless = sampleFace();
+    await withSqlite(dataDir, async (store) => {
+      await store.registerFace(sampleImage(), sampleFace());
+      await store.registerFace(sampleImage(), cropless);
+    });
+    const db = new Database(join(dataDir, 'visage.db'), { readonly: true });
+    const cropFile = (db.prepare('SELECT crop_file FROM faces WHERE face_token = ?').get(cropless.faceToken) as { crop_file: string }).crop_file;
+    db.close();
+    rmSync(join(dataDir, 'crops', cropFile.slice(0, 2), cropFile));
+    mkdirSync(join(dataDir, 'crops', 'ab'), { recursive: true });
+    writeFileSync(join(dataDir, 'crops', 'ab', 'ab'.padEnd(32, '0')), 'orphan');
+    writeFileSync(join(dataDir, 'crops', 'ab', `${'ab'.padEnd(32, '1')}.tmp`), 'partial');
+    // A blob name outside its shard directory is a stray, not the file of that name.
+    writeFileSync(join(dataDir, 'crops', 'ab', 'cd'.padEnd(32, '2')), 'misplaced');
+    const before = blobFiles(dataDir);
+
+    const store = await openSqliteStore({ dataDir, checkConsistency: false });
+    try {
+      assert.deepEqual(await store.checkFiles(), { unreferencedFiles: 3, missingFiles: 1 });
+      assert.equal((await store.listFaces({ offset: 0, size: 10 })).total, 2); // the cropless face too
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(blobFiles(dataDir), before);
+  });
+
   it('looks a file name up through an index, originals and crops alike (the start-up check re-verifies by name)', async () => {
     const dataDir = freshDir();
     await withSqlite(dataDir, async () => {});

@@ -196,6 +196,12 @@ export interface ApiKeyRecord {
   revokedAt?: string;
 }
 
+/**
+ * Runs `section` while no write is in flight (a server: in its write queue, where what must follow the
+ * section in commit order goes too, e.g. the index dropping the faces it deleted); resolves to its result.
+ */
+export type ExclusiveSection = <Repair extends { removedFaceTokens: string[] }>(section: () => Promise<Repair>) => Promise<Repair>;
+
 /** How the stored files match the rows (`visage doctor`); a store without files reports zeros. */
 export interface FileCheck {
   /** Files no row references: what a crash can leave; the next start-up sweep removes them. */
@@ -322,10 +328,12 @@ export interface Store {
   getEmbeddings(faceTokens: readonly string[], modelId?: string): Promise<Map<string, Float32Array>>;
   /**
    * Stores that keep files beside their rows (SQLite): repairs them against each other (faces whose crop or
-   * original is gone are deleted, files no row references removed). Returns the faces it deleted. Only while
-   * no write is in flight: a registration's files written before its commit would look like orphans.
+   * original is gone are deleted, files no row references removed). Returns the faces it deleted. The slow
+   * part (listing the files, reading the names) runs beside writes; its findings are re-verified and repaired
+   * in `exclusive`, which must run its section while no write is in flight (a registration's files written
+   * before its commit would look like orphans). Without it, the check runs as if nothing else wrote.
    */
-  checkConsistency?(): Promise<{ removedFaceTokens: string[] }>;
+  checkConsistency?(exclusive?: ExclusiveSection): Promise<{ removedFaceTokens: string[] }>;
   close(): Promise<void>;
 }
 

@@ -2,12 +2,11 @@
  * Originals and crops as files under the data directory. Names are random hex chosen here, never
  * derived from user input. Writes are durable before the database row that references them is
  * committed (temp file + fsync + rename + directory fsync); deletions happen after the commit. A crash
- * can therefore only leave unreferenced files or temp files, which `sweep` removes at start-up.
+ * can therefore only leave unreferenced files or temp files, which the start-up check sweeps (`list`, `sweep`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PLAINTEXT, type BytesCodec } from '../at-rest-cipher.js';
 
 export type BlobKind = 'originals' | 'crops';
@@ -17,6 +16,14 @@ const BLOB_NAME = /^[0-9a-f]{32}$/;
 
 const isMissing = (error: unknown): boolean =>
   error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** What a listing of one kind found. */
+export interface BlobListing {
+  /** Blob names in their shard directories. */
+  names: Set<string>;
+  /** Every other path: temp files, entries that are not shard directories, names in the wrong shard. */
+  others: string[];
+}
 
 export class BlobFiles {
   /** Shard directories made (or found) here: mkdir is a thread-pool round trip a write need not repeat. */
@@ -93,17 +100,35 @@ export class BlobFiles {
     }
   }
 
-  /** Removes the unreferenced paths an inventory found, temp files included. Returns how many. */
-  async sweep(unreferenced: readonly string[]): Promise<number> {
-    for (const path of unreferenced) await rm(path, { force: true, recursive: true });
-    return unreferenced.length;
+  /** Whether the file is there now (a stat, not a read). */
+  async exists(kind: BlobKind, name: string): Promise<boolean> {
+    try {
+      await access(this.path(kind, name));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
   }
 
-  /** Read-only: the paths under `kind` no name in `referenced` accounts for, and the referenced names absent. */
-  async inventory(kind: BlobKind, referenced: ReadonlySet<string>): Promise<{ unreferenced: string[]; missing: string[] }> {
+  /**
+   * Removes unreferenced files: blob `names` under `kind`, and `paths` a listing found that no name accounts
+   * for (temp files, strays). A path gone already is fine (`force`): a deletion may have unlinked it. Returns
+   * how many it was given.
+   */
+  async sweep(kind: BlobKind, names: readonly string[], paths: readonly string[]): Promise<number> {
+    for (const path of [...names.map((name) => this.path(kind, name)), ...paths]) await rm(path, { force: true, recursive: true });
+    return names.length + paths.length;
+  }
+
+  /**
+   * Read-only: one directory listing of `kind`, no stat per file. A blob name counts only in its own shard;
+   * anything else (temp files, entries that are not shards, misplaced names) is a path in `others`.
+   */
+  async list(kind: BlobKind): Promise<BlobListing> {
     const base = join(this.root, kind);
-    const unreferenced: string[] = [];
-    const present = new Set<string>();
+    const names = new Set<string>();
+    const others: string[] = [];
     const shards = await readdir(base, { withFileTypes: true }).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
@@ -111,22 +136,15 @@ export class BlobFiles {
     for (const shard of shards) {
       const shardPath = join(base, shard.name);
       if (!shard.isDirectory()) {
-        unreferenced.push(shardPath);
+        others.push(shardPath);
         continue;
       }
       for (const entry of await readdir(shardPath)) {
-        if (BLOB_NAME.test(entry) && referenced.has(entry)) present.add(entry);
-        else unreferenced.push(join(shardPath, entry));
+        if (BLOB_NAME.test(entry) && entry.slice(0, 2) === shard.name) names.add(entry);
+        else others.push(join(shardPath, entry));
       }
     }
-    // A million names: in slices, with a turn of the event loop between them.
-    const missing: string[] = [];
-    let seen = 0;
-    for (const name of referenced) {
-      if (!present.has(name)) missing.push(name);
-      if (++seen % 10_000 === 0) await nextTurn();
-    }
-    return { unreferenced, missing };
+    return { names, others };
   }
 }
 

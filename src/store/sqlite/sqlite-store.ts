@@ -39,6 +39,7 @@ import type {
   RowPage,
   Store,
   StoredVector,
+  ExclusiveSection,
 } from '../store.js';
 import { encodeCompact } from '../../index/compact-codec.js';
 import { compactBatches } from '../compact-batches.js';
@@ -84,6 +85,7 @@ interface DoomedFaceSql {
 
 /** What the start-up consistency check repaired. */
 export interface ConsistencyReport {
+  /** Files no row referenced, temp files and strays: swept. */
   orphanFiles: number;
   facesWithoutCrop: number;
   imagesWithoutOriginal: number;
@@ -121,23 +123,41 @@ interface VectorSql {
 const FILE_NAME_BATCH = 1_000;
 
 /**
- * Every file name a keyset-paged statement lists, a batch at a time with a turn of the event loop between
- * batches. Not one snapshot: callers run where no write of this process can interleave (the write queue,
- * or before the store is shared).
+ * Visits every file name a keyset-paged statement lists, a batch at a time with a turn of the event loop
+ * between batches. Not one snapshot: writes may commit between batches, so a name added or removed meanwhile
+ * may be seen or not (the file check re-verifies whatever it would act on).
  */
-async function namesInBatches<Key extends number | string>(
+async function forEachName<Key extends number | string>(
   statement: Database.Statement<[Key, number], { after: Key; file: string }>,
   first: Key,
-): Promise<Set<string>> {
-  const names = new Set<string>();
+  visit: (name: string) => void,
+): Promise<void> {
   for (let after = first; ; ) {
     const batch = statement.all(after, FILE_NAME_BATCH);
-    for (const row of batch) names.add(row.file);
-    if (batch.length < FILE_NAME_BATCH) return names;
+    for (const row of batch) visit(row.file);
+    if (batch.length < FILE_NAME_BATCH) return;
     after = batch.at(-1)!.after;
     await nextTurn();
   }
 }
+
+/** Where the files and the rows disagree, per kind of file. */
+type FileDiscrepancies = Record<
+  BlobKind,
+  {
+    /** Blob names no row references. */
+    unreferenced: string[];
+    /** Other paths under the kind's directory (temp files, strays): no row ever references them. */
+    strays: string[];
+    /** Names rows reference whose file is absent. */
+    missing: string[];
+  }
+>;
+
+const noDiscrepancies = (): FileDiscrepancies => ({
+  originals: { unreferenced: [], strays: [], missing: [] },
+  crops: { unreferenced: [], strays: [], missing: [] },
+});
 
 const databasePath = (dataDir: string) => join(dataDir, 'visage.db');
 /** What start-up reads (compact records, models, group pks), in a file of its own: start-up reads it whole. */
@@ -285,8 +305,11 @@ function prepareStatements(db: Database.Database) {
     deleteImage: db.prepare<[number]>('DELETE FROM images WHERE pk = ?'),
     allOriginalFiles: db.prepare<[], { file: string }>('SELECT file FROM images'),
     allCropFiles: db.prepare<[], { file: string }>('SELECT crop_file AS file FROM faces'),
-    allFaceFiles: db.prepare<[], { id: number; face_token: string; crop_file: string }>('SELECT id, face_token, crop_file FROM faces'),
-    allImageFiles: db.prepare<[], { pk: number; file: string }>('SELECT pk, file FROM images'),
+    // The file check's re-verification, one name at a time: faces_by_crop_file (migration 6), images_by_file (9).
+    cropFileReferenced: db.prepare<[string], 1>('SELECT 1 FROM faces WHERE crop_file = ? LIMIT 1').pluck(),
+    originalFileReferenced: db.prepare<[string], 1>('SELECT 1 FROM images WHERE file = ? LIMIT 1').pluck(),
+    facesByCropFile: db.prepare<[string], DoomedFaceSql>('SELECT id, face_token, crop_file, image_pk FROM faces WHERE crop_file = ?'),
+    imagesByFile: db.prepare<[string], { pk: number }>('SELECT pk FROM images WHERE file = ?'),
     // Keyset pages: images by pk (narrow rows); faces by crop file name, read from the covering index
     // faces_by_crop_file (paging by id would read every face's wide row, embedding included).
     originalFilesAfter: db.prepare<[number, number], { after: number; file: string }>(
@@ -442,27 +465,71 @@ class SqliteStore implements Store {
     return bytesToEmbedding(this.codec.open(blob));
   }
 
-  private async referencedFiles(): Promise<Record<BlobKind, Set<string>>> {
-    return {
-      originals: await namesInBatches(this.sql.originalFilesAfter, 0),
-      crops: await namesInBatches(this.sql.cropFilesAfter, ''),
-    };
+  private referenced(kind: BlobKind, name: string): boolean {
+    return (kind === 'originals' ? this.sql.originalFileReferenced : this.sql.cropFileReferenced).get(name) !== undefined;
   }
 
-  private async inventories(): Promise<Record<BlobKind, { unreferenced: string[]; missing: string[] }>> {
-    const referenced = await this.referencedFiles();
-    return {
-      originals: await this.files.inventory('originals', referenced.originals),
-      crops: await this.files.inventory('crops', referenced.crops),
+  /**
+   * The slow part of the file check, with writes going on beside it: lists the files, then reads every name the
+   * rows reference, and returns where they disagree: candidates only, for `confirm` (see checkConsistency).
+   */
+  private async candidates(): Promise<FileDiscrepancies> {
+    const candidates = noDiscrepancies();
+    const listed: Record<BlobKind, Set<string>> = { originals: new Set(), crops: new Set() };
+    for (const kind of BLOB_KINDS) {
+      const listing = await this.files.list(kind);
+      listed[kind] = listing.names;
+      candidates[kind].strays = listing.others;
+    }
+    // Only after the listings: each name read is struck from its listing, or else is a missing candidate.
+    const strike = (kind: BlobKind) => (name: string) => {
+      if (!listed[kind].delete(name)) candidates[kind].missing.push(name);
     };
+    await forEachName(this.sql.originalFilesAfter, 0, strike('originals'));
+    await forEachName(this.sql.cropFilesAfter, '', strike('crops'));
+    for (const kind of BLOB_KINDS) candidates[kind].unreferenced = [...listed[kind]];
+    return candidates;
   }
 
+  /**
+   * The candidates that hold now: a name still referenced by no row, a file absent now whose row is still
+   * there. One indexed lookup or one stat each; normally few (what a crash or a hand deletion left, and the
+   * writes that ran beside `candidates`).
+   */
+  private async confirm(candidates: FileDiscrepancies): Promise<FileDiscrepancies> {
+    const confirmed = noDiscrepancies();
+    for (const kind of BLOB_KINDS) {
+      const { unreferenced, strays, missing } = candidates[kind];
+      confirmed[kind].strays = strays;
+      for (let at = 0; at < unreferenced.length; at += FILE_NAME_BATCH) {
+        if (at > 0) await nextTurn();
+        for (const name of unreferenced.slice(at, at + FILE_NAME_BATCH)) {
+          if (!this.referenced(kind, name)) confirmed[kind].unreferenced.push(name);
+        }
+      }
+      for (let at = 0; at < missing.length; at += FILE_NAME_BATCH) {
+        const names = missing.slice(at, at + FILE_NAME_BATCH);
+        const present = await Promise.all(names.map((name) => this.files.exists(kind, name)));
+        // The file first, then the row: a deletion commits before it unlinks, so a row still there after its
+        // file was found absent had lost it (this order matters to checkFiles, which runs beside writes).
+        names.forEach((name, k) => {
+          if (!present[k] && this.referenced(kind, name)) confirmed[kind].missing.push(name);
+        });
+      }
+    }
+    return confirmed;
+  }
+
+  /**
+   * Read-only (`visage doctor`, possibly beside a running server): the same listing, names and re-verification
+   * as the start-up check, outside any write queue, so a registration in flight can count as unreferenced files.
+   */
   async checkFiles(): Promise<FileCheck> {
-    const inventories = await this.inventories();
+    const confirmed = await this.confirm(await this.candidates());
     const check: FileCheck = { unreferencedFiles: 0, missingFiles: 0 };
     for (const kind of BLOB_KINDS) {
-      check.unreferencedFiles += inventories[kind].unreferenced.length;
-      check.missingFiles += inventories[kind].missing.length;
+      check.unreferencedFiles += confirmed[kind].unreferenced.length + confirmed[kind].strays.length;
+      check.missingFiles += confirmed[kind].missing.length;
     }
     return check;
   }
@@ -471,38 +538,66 @@ class SqliteStore implements Store {
    * Start-up consistency check, repairing what a crash (or a hand-deleted file) can leave: a face whose crop
    * file is gone is removed (it could be found by search but not shown), an image whose original is gone is
    * removed with its faces, and files no row references (uncommitted registrations, unlinks a crash
-   * interrupted, temp files) are deleted. Runs before the index is loaded, so the index never sees them.
+   * interrupted, temp files) are deleted. One directory listing per kind against the referenced names, not a
+   * stat per file: at a million faces that costs seconds, so only the re-verification and the repair run in
+   * `exclusive` (a server: its write queue; default: at once, for a store not yet shared).
+   *
+   * Ordering. A registration writes its files before its row commits; a deletion commits before it unlinks;
+   * inside `exclusive` no registration is between the two. The listing comes first, then the names, so every
+   * file of a row committed before the listing is listed unless it is really gone; what writes beside the slow
+   * part can add is:
+   * - a file listed whose name was not read (a registration in flight during the listing, or committed after
+   *   its page of names was read; a face deleted after the listing): swept only if no row references it in
+   *   `exclusive`, where an uncommitted file can only be a leftover and a deleted face's file is due to go
+   *   anyway (`rm` with `force`: its deletion may have unlinked it already);
+   * - a name read whose file was not listed (a face registered during or after the listing): missing only if
+   *   the file is absent in `exclusive`, where every committed row's file is in place.
+   * Temp files and strays are never referenced: swept in `exclusive`, where no registration is writing one.
    */
-  async checkConsistency(): Promise<ConsistencyReport> {
-    // One directory listing per kind against the referenced names, not a stat per file: at a million faces
-    // the check costs a listing instead of two million stat calls before the index can load.
-    let inventories = await this.inventories();
-    const missingCrop = new Set(inventories.crops.missing);
-    const missingOriginal = new Set(inventories.originals.missing);
-    const missingCrops = missingCrop.size === 0 ? [] : this.sql.allFaceFiles.all().filter((face) => missingCrop.has(face.crop_file));
-    const missingOriginals = missingOriginal.size === 0 ? [] : this.sql.allImageFiles.all().filter((image) => missingOriginal.has(image.file));
+  async checkConsistency(exclusive: ExclusiveSection = (section) => section()): Promise<ConsistencyReport> {
+    const candidates = await this.candidates();
+    return exclusive(() => this.repair(candidates));
+  }
+
+  /** The check's part in `exclusive`: re-verify the candidates, then repair what holds. */
+  private async repair(candidates: FileDiscrepancies): Promise<ConsistencyReport> {
+    const confirmed = await this.confirm(candidates);
     const removedFaceTokens: string[] = [];
-    if (missingCrops.length + missingOriginals.length > 0) {
+    const unreferenced: Unreferenced = { originals: [], crops: [] };
+    let facesWithoutCrop = 0;
+    let imagesWithoutOriginal = 0;
+    if (confirmed.originals.missing.length + confirmed.crops.missing.length > 0) {
       this.db
         .transaction(() => {
-          for (const face of missingCrops) {
+          const removeFace = (face: DoomedFaceSql) => {
             this.sql.deleteFace.run(face.id);
             removedFaceTokens.push(face.face_token);
-          }
-          for (const image of missingOriginals) {
-            for (const face of this.sql.facesOfImage.all(image.pk)) {
-              this.sql.deleteFace.run(face.id);
-              removedFaceTokens.push(face.face_token);
+            unreferenced.crops.push(face.crop_file);
+          };
+          for (const file of confirmed.originals.missing) {
+            for (const image of this.sql.imagesByFile.all(file)) {
+              for (const face of this.sql.facesOfImage.all(image.pk)) removeFace(face);
+              this.sql.deleteImage.run(image.pk);
+              imagesWithoutOriginal += 1;
             }
-            this.sql.deleteImage.run(image.pk);
+          }
+          for (const file of confirmed.crops.missing) {
+            for (const face of this.sql.facesByCropFile.all(file)) {
+              removeFace(face);
+              facesWithoutCrop += 1;
+            }
           }
         })
         .immediate();
-      inventories = await this.inventories(); // the crops of the faces just deleted are orphans now
+      // After the commit, as any deletion: the crops of the faces removed with their image (the missing ones
+      // are no matter), and the WAL's copies of the deleted rows.
+      await this.erase(unreferenced);
     }
     let orphanFiles = 0;
-    for (const kind of BLOB_KINDS) orphanFiles += await this.files.sweep(inventories[kind].unreferenced);
-    const report = { orphanFiles, facesWithoutCrop: missingCrops.length, imagesWithoutOriginal: missingOriginals.length };
+    for (const kind of BLOB_KINDS) {
+      orphanFiles += await this.files.sweep(kind, confirmed[kind].unreferenced, confirmed[kind].strays);
+    }
+    const report = { orphanFiles, facesWithoutCrop, imagesWithoutOriginal };
     if (Object.values(report).some((count) => count > 0)) {
       console.warn(`visage: start-up consistency check repaired ${JSON.stringify(report)}`);
     }
