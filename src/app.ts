@@ -13,6 +13,7 @@ import { readinessProbe } from './readiness.js';
 import { ChangeFollower } from './library/follow-changes.js';
 import { startChangePruning } from './library/prune-changes.js';
 import { createLibrary } from './library/library.js';
+import { checkStoreFiles } from './library/file-check.js';
 import type { FaceService } from './library/faces.js';
 import type { ReembedOutcome } from './library/reembed.js';
 import { loadScoreScale } from './recognition/calibration.js';
@@ -101,14 +102,10 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     cleanups.push(() => server.close());
     await server.ready();
     if (store.checkConsistency) {
-      const checkStore = store.checkConsistency.bind(store);
-      // In the write queue: no registration has files written but not committed meanwhile.
-      const checking = context.writes
-        .run(async () => {
-          const { removedFaceTokens } = await checkStore();
-          for (const faceToken of removedFaceTokens) index.remove(faceToken);
-        })
-        .catch((error: unknown) => server.log.error({ err: error }, 'start-up consistency check failed'));
+      // In the background; only its short last part waits in the write queue (see file-check.ts).
+      const checking = checkStoreFiles(context).catch((error: unknown) =>
+        server.log.error({ err: error }, 'start-up consistency check failed'),
+      );
       cleanups.push(() => checking);
     }
     const app: VisageApp = { server, indexed: { loaded, skippedOtherModel }, close: closeAll };
