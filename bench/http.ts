@@ -4,9 +4,10 @@
  * --duration seconds: search (3.2, top 5 in `default`) and compare (3.1) of the photo, registration (1.1;
  * the photo under a fresh imageMd5 each time, or LFW portraits in turn with --portraits) and an overload burst
  * far beyond VISAGE_MAX_PENDING (which must answer 503 with Retry-After, never queue without bound).
- * Prints one JSON line a case (and `after-start`: from listening until the first registration, which waits for
- * the start-up file check): req/s, latency p50/p99, errors, and the event-loop delay (monitorEventLoopDelay)
- * seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest stretch of the loop thread's own CPU time,
+ * Prints one JSON line a case (and `after-start`: from listening until the first registration, which may wait
+ * for the start-up file check's re-verification in the write queue): req/s, latency p50/p99, errors, and the
+ * event-loop delay (monitorEventLoopDelay) seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest
+ * stretch of the loop thread's own CPU time,
  * and how long the loop waited for a core (event_loop_max_wait_ms between two ticks, event_loop_wait_ms in all),
  * and the largest resident set of the process meanwhile (rss_max_mb: the server, sampled every 100 ms).
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
@@ -163,8 +164,9 @@ const answer = <T>(message: unknown) =>
   });
 
 try {
-  // One registration so that search has the photo's own face to find. It waits in the write queue for the
-  // start-up file check, so its line shows what that check does to the event loop.
+  // One registration so that search has the photo's own face to find. It runs beside the start-up file check
+  // and may wait in the write queue for its re-verification, so its line shows what that check does to the event
+  // loop and to the first write.
   const firstStarted = performance.now();
   const first = await fetch(`${base}/api/faces`, { method: 'POST', body: registerBody(photo, 'first').replace('{n}', '') });
   console.log(
