@@ -28,6 +28,8 @@ export interface VisageApp {
   indexed: { loaded: number; skippedOtherModel: number };
   /** Present when faces of another model were found: their re-embedding, running in the background. */
   reembedding?: Promise<ReembedOutcome>;
+  /** Present for a store that keeps files: the start-up file check, running in the background (never rejects). */
+  fileCheck?: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,14 +103,12 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
     });
     cleanups.push(() => server.close());
     await server.ready();
-    if (store.checkConsistency) {
-      // In the background; only its short last part waits in the write queue (see file-check.ts).
-      const checking = checkStoreFiles(context).catch((error: unknown) =>
-        server.log.error({ err: error }, 'start-up consistency check failed'),
-      );
-      cleanups.push(() => checking);
-    }
-    const app: VisageApp = { server, indexed: { loaded, skippedOtherModel }, close: closeAll };
+    // In the background; only its short last part waits in the write queue (see file-check.ts).
+    const fileCheck = store.checkConsistency
+      ? checkStoreFiles(context).catch((error: unknown) => server.log.error({ err: error }, 'start-up consistency check failed'))
+      : undefined;
+    if (fileCheck) cleanups.push(() => fileCheck);
+    const app: VisageApp = { server, indexed: { loaded, skippedOtherModel }, close: closeAll, ...(fileCheck ? { fileCheck } : {}) };
     if (skippedOtherModel > 0) {
       const stop = new AbortController();
       const reembedding = reembedInBackground(faces, server, analyzer.modelId, stop.signal);

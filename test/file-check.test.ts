@@ -18,6 +18,7 @@ import { BlobFiles, BLOB_KINDS, type BlobKind, type BlobListing } from '../src/s
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { NewFace, NewImage, Store } from '../src/store/store.js';
 import { blobFiles } from './helpers/data-dir.js';
+import { startTestApp } from './helpers/http-app.js';
 import { sampleFace, sampleImage } from './helpers/store-conformance.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'visage-file-check-test-'));
@@ -193,5 +194,22 @@ describe('start-up file check beside a running library', () => {
       assert.deepEqual(blobFiles(dataDir), referencedFiles(dataDir));
       assert.equal(blobFiles(dataDir).length, 2);
     }, new WatchedQueue());
+  });
+});
+
+describe('the server and its start-up file check', () => {
+  it('says when the check is done: a stray temp file is gone by then', async () => {
+    const dataDir = mkdtempSync(join(scratch, 'app-'));
+    const stray = join(dataDir, 'originals', 'ab', `${'ab'.repeat(16)}.tmp`);
+    mkdirSync(join(dataDir, 'originals', 'ab'), { recursive: true });
+    writeFileSync(stray, 'left by a crash');
+    const { app, close } = await startTestApp({ dataDir });
+    try {
+      assert.ok(app.fileCheck, 'a store with files runs the check');
+      await app.fileCheck;
+      assert.equal(existsSync(stray), false);
+    } finally {
+      await close();
+    }
   });
 });
