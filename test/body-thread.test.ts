@@ -52,6 +52,20 @@ describe('BodyThread', () => {
     assert.deepEqual(images.get(decodedPlaceholder('image')), { ok: false, failure: 'EMPTY' });
   });
 
+  it('moves the decoded photos to the loop in memory of their own, not shared', async () => {
+    // Shared memory is counted against no thread's heap: photos held there waited for a rare full collection.
+    const photo = samplePhoto(1);
+    for (const text of [`data:image/jpeg;base64,${photo.toString('base64')}`, photo.toString('base64').replace(/(.{76})/g, '$1\n')]) {
+      const parsed = await thread.parse([Buffer.from(JSON.stringify({ image: text }))]);
+      assert.ok(parsed.ok && parsed.value !== undefined);
+      const decoded = (parsed.value as { [DECODED_IMAGES]: DecodedImages })[DECODED_IMAGES].get(decodedPlaceholder('image'));
+      assert.ok(decoded?.ok);
+      assert.ok(!(decoded.bytes.buffer instanceof SharedArrayBuffer), 'not in shared memory');
+      assert.equal(decoded.bytes.byteLength, decoded.bytes.buffer.byteLength, 'a buffer of its own');
+      assert.deepEqual(Buffer.from(decoded.bytes), photo);
+    }
+  });
+
   it('settles its replies one per event-loop turn, however many wait', async () => {
     await thread.parse([Buffer.from('{}')]); // the thread is up
     const seen: string[] = [];

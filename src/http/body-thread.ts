@@ -3,8 +3,8 @@
  * decoding of their images cost ~5–6 ms a 1080p photo there (twice that for compare), far more under a burst,
  * when the memory they touch is fresh; the thread cuts the photos out of the bytes instead (image-cuts.ts),
  * ~2 ms a photo. On the event loop those were the largest stretches left. The loop now only moves the chunks
- * over as they came (joining 2.8 MB of them took the loop ~1–3 ms); the images come back decoded, in shared
- * memory that the vision workers read as it is (shared-bytes.ts).
+ * over as they came (joining 2.8 MB of them took the loop ~1–3 ms); the images come back decoded, moved
+ * rather than copied (movable-bytes.ts).
  * Replies are taken one per event-loop turn: a port delivers all waiting messages in one turn, and each
  * reply runs its request on to the analysis (validation, the post of its images to a vision worker), so a
  * burst of them back to back would hold the loop for the sum.
@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { ParsedJson } from './body-parse.js';
 import type { Base64ImageFailure } from './data-url.js';
 import { DECODED_IMAGES, decodedPlaceholder, type DecodedImages } from './decoded-images.js';
+import { movable, transferList } from '../movable-bytes.js';
 
 export interface BodyRequest {
   id: number;
@@ -25,14 +26,6 @@ export interface BodyReply {
   parsed: ParsedJson;
   /** Each image field that held text: its bytes, or why they are not an image. */
   images: Array<{ field: string; bytes: Uint8Array } | { field: string; failure: Base64ImageFailure }>;
-}
-
-/**
- * Bytes that can be moved to another thread: these, when they fill their own ArrayBuffer, else a copy (a
- * small Buffer may sit in Node's shared pool, whose other slices must stay where they are).
- */
-export function movable(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
 export class BodyThread {
@@ -56,7 +49,7 @@ export class BodyThread {
     return new Promise<ParsedJson>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref(); // a parse in flight keeps the process alive
-      worker.postMessage({ id, chunks } satisfies BodyRequest, [...new Set(chunks.map((chunk) => chunk.buffer as ArrayBuffer))]);
+      worker.postMessage({ id, chunks } satisfies BodyRequest, transferList(chunks));
     });
   }
 

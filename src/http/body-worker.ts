@@ -1,7 +1,7 @@
 /** The body thread (body-thread.ts): parses large request bodies and decodes their base64 images. */
 import { parentPort } from 'node:worker_threads';
 import { parseJsonBody } from './body-parse.js';
-import { inSharedMemory } from '../shared-bytes.js';
+import { movable, transferList } from '../movable-bytes.js';
 import type { BodyReply, BodyRequest } from './body-thread.js';
 import { decodeBase64Image } from './data-url.js';
 import { decodedPlaceholder, IMAGE_FIELDS } from './decoded-images.js';
@@ -25,12 +25,13 @@ export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed'];
     if (typeof text !== 'string') continue;
     const decoded = cutImages?.get(field) ?? decodeBase64Image(text);
     body[field] = decodedPlaceholder(field);
-    images.push(decoded.ok ? { field, bytes: inSharedMemory(decoded.bytes) } : { field, failure: decoded.failure });
+    images.push(decoded.ok ? { field, bytes: movable(decoded.bytes) } : { field, failure: decoded.failure });
   }
   return { parsed, images };
 }
 
 parentPort?.on('message', ({ id, chunks }: BodyRequest) => {
   const { parsed, images } = readLargeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  parentPort!.postMessage({ id, parsed, images } satisfies BodyReply);
+  const moved = images.flatMap((image) => ('bytes' in image ? [image.bytes] : []));
+  parentPort!.postMessage({ id, parsed, images } satisfies BodyReply, transferList(moved));
 });

@@ -11,7 +11,7 @@
  * always gave, errors included.
  */
 import { isAscii } from 'node:buffer';
-import { sharedBuffer } from '../shared-bytes.js';
+import { movableBuffer } from '../movable-bytes.js';
 import { DATA_URL_PREFIX, decodeBase64Image, MAX_IMAGE_BYTES, type Base64ImageResult } from './data-url.js';
 
 /** Shorter strings are not worth cutting: parsing them is cheap. */
@@ -83,8 +83,8 @@ function decodeCanonicalBase64(text: Buffer): Buffer | undefined {
   const length = text.length;
   if (length === 0 || length % 4 !== 0) return undefined;
   const padding = text[length - 1] === EQUALS ? (text[length - 2] === EQUALS ? 2 : 1) : 0;
-  // Straight into shared memory, where the vision workers read it (shared-bytes.ts).
-  const out = sharedBuffer((length / 4) * 3 - padding);
+  // Into a buffer of its own, which moves on to the loop and the vision worker (movable-bytes.ts).
+  const out = movableBuffer((length / 4) * 3 - padding);
   const values = BASE64_VALUES;
   const whole = length - (padding > 0 ? 4 : 0);
   // Any byte outside the alphabet makes its quantum negative, and so `invalid`.

@@ -15,7 +15,8 @@ export class CompareService {
   ) {}
 
   async compare(request: CompareRequest): Promise<CompareResult> {
-    const options = { liveness: request.liveness, maxFaces: 1 };
+    // The photos are not read after their analysis; the same bytes twice are copied, not moved twice.
+    const options = { liveness: request.liveness, maxFaces: 1, handOver: request.image1.buffer !== request.image2.buffer };
     const [first, second] = await Promise.all([
       this.analyzer.analyze(request.image1, options),
       this.analyzer.analyze(request.image2, options),

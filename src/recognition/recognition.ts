@@ -27,7 +27,7 @@ export class RecognitionService implements Recognition {
   }
 
   async detect(request: DetectRequest): Promise<DetectedFace[]> {
-    const analysis = await this.analyzer.analyze(request.image, { liveness: request.liveness });
+    const analysis = await this.analyzer.analyze(request.image, { liveness: request.liveness, handOver: true });
     return analysis.faces.map((face) => detectedFace(face, this.liveness));
   }
 }

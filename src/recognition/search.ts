@@ -22,6 +22,7 @@ export class SearchService {
     const groups = await this.searchedGroups(request.groupIds);
     const analysis = await this.analyzer.analyze(request.image, {
       liveness: request.liveness,
+      handOver: true,
       ...(request.allFaces ? {} : { maxFaces: 1 }),
     });
     const face = analysis.faces[0];

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Piscina } from 'piscina';
 import { ErrorCode, VisageError, type ErrorName } from '../errors.js';
-import { inSharedMemory } from '../shared-bytes.js';
+import { movable, transferList } from '../movable-bytes.js';
 import { EMBEDDING_SIZE } from './embed.js';
 import type { AnalyzeReply, AnalyzeTask, TaskTimings, WorkerData } from './worker.js';
 import type { AnalyzeOptions, AnalyzedImage, FaceAnalyzer } from './types.js';
@@ -75,9 +75,12 @@ export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<Pool
     embeddingSize: EMBEDDING_SIZE,
     async analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalyzedImage> {
       if (closing) throw new Error('the face analyzer is closed');
-      // Shared, not cloned (shared-bytes.ts); a photo from the body thread is there already.
-      const task: AnalyzeTask = { bytes: inSharedMemory(bytes), options: analyzeOptions };
-      const running = pool.run(task) as Promise<AnalyzeReply>;
+      // Moved to the worker (movable-bytes.ts), where its collector counts the photo: the bytes themselves when
+      // the caller hands them over, else a copy (a registration stores its photo afterwards).
+      const { handOver, ...taskOptions } = analyzeOptions;
+      const moved = handOver ? movable(bytes) : new Uint8Array(bytes);
+      const task: AnalyzeTask = { bytes: moved, options: taskOptions };
+      const running = pool.run(task, { transferList: transferList([moved]) }) as Promise<AnalyzeReply>;
       tasks.add(running);
       let reply: AnalyzeReply;
       try {

@@ -61,6 +61,11 @@ export interface AnalyzeOptions {
   crops?: boolean;
   /** Analyse at most this many faces, main face first. With 1, detection skips tiles that cannot change the main face. */
   maxFaces?: number;
+  /**
+   * The caller is done with the bytes: a pooled analyzer moves them to its worker instead of a copy, and the
+   * caller's array is left empty (its ArrayBuffer detached). Only for bytes nothing else reads afterwards.
+   */
+  handOver?: boolean;
 }
 
 /**
