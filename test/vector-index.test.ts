@@ -269,6 +269,28 @@ describe('VectorIndex', () => {
     }
   });
 
+  it('collects the slots a slow reference collects: distances within [low, high], in slot order, at most max', () => {
+    const random = seededRandom(41);
+    const memory = sharedMemory(1 << 20);
+    const kernels = instantiateKernels(memory);
+    const view = new DataView(memory.buffer);
+    const [out, result] = [1000, 400000]; // out not 16-byte aligned: the kernel reads blocks of 8 anywhere
+    for (const count of [0, 1, 7, 8, 9, 15, 16, 17, 100, 1003]) {
+      const distances = Array.from({ length: count }, () => (random() < 0.2 ? 0xffff : Math.floor(random() * 513)));
+      distances.forEach((d, slot) => view.setUint16(out + 2 * slot, d, true));
+      view.setUint16(out + 2 * count, 250, true); // in range, but past the last slot: never collected
+      for (const [low, high] of [[0, 512], [200, 300], [250, 250], [0, 0], [0, 0xffff], [513, 0xfffe]] as const) {
+        const within = distances.flatMap((d, slot) => (d >= low && d <= high ? [slot] : []));
+        for (const max of [0, 1, 3, 8, 9, within.length, within.length + 5]) {
+          const found = kernels.collect(out, count, low, high, result, max);
+          const expected = within.slice(0, max);
+          assert.equal(found, expected.length, `count ${count}, [${low}, ${high}], max ${max}`);
+          assert.deepEqual(Array.from({ length: found }, (_, k) => view.getUint32(result + 4 * k, true)), expected);
+        }
+      }
+    }
+  });
+
   it('finds an indexed vector as its own best match, with the exact stored cosine', async () => {
     const random = seededRandom(11);
     const vectors = new Map<string, Float32Array>();
