@@ -4,11 +4,11 @@
  * binding): 3 of 6 `bench:http` overload runs ended with exit code 134 before, none of 14 after.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { loadScoreScale } from '../src/recognition/calibration.js';
 import { CompareService } from '../src/recognition/compare.js';
 import { loadLivenessScale } from '../src/recognition/liveness-scale.js';
-import { createFaceAnalyzer } from '../src/vision/pool.js';
+import { createFaceAnalyzer, type PooledFaceAnalyzer } from '../src/vision/pool.js';
 import { samplePhoto } from './helpers/images.js';
 
 describe('closing the vision pool', () => {
@@ -29,42 +29,34 @@ describe('closing the vision pool', () => {
 });
 
 describe('handing a photo to the vision pool', () => {
+  // One pool for these tests: each start loads every model.
+  let analyzer: PooledFaceAnalyzer;
+  before(async () => {
+    analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
+  });
+  after(() => analyzer.close());
+
   it('moves a copy to the worker: the caller keeps its bytes (a registration stores them afterwards)', async () => {
-    const analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
-    try {
-      const photo = samplePhoto(2);
-      const bytes = new Uint8Array(photo); // fills its own ArrayBuffer, as the body thread's photos do
-      const before = Buffer.from(bytes);
-      const analyzed = await analyzer.analyze(bytes, { maxFaces: 1 });
-      assert.equal(analyzed.faces.length, 1);
-      assert.equal(bytes.buffer.byteLength, before.length, 'not detached by a transfer');
-      assert.deepEqual(Buffer.from(bytes), before);
-    } finally {
-      await analyzer.close();
-    }
+    const photo = samplePhoto(2);
+    const bytes = new Uint8Array(photo); // fills its own ArrayBuffer, as the body thread's photos do
+    const original = Buffer.from(bytes);
+    const analyzed = await analyzer.analyze(bytes, { maxFaces: 1 });
+    assert.equal(analyzed.faces.length, 1);
+    assert.equal(bytes.buffer.byteLength, original.length, 'not detached by a transfer');
+    assert.deepEqual(Buffer.from(bytes), original);
   });
 
   it('moves the bytes themselves when the caller hands them over: its array is left empty', async () => {
-    const analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
-    try {
-      const bytes = new Uint8Array(samplePhoto(2));
-      const analyzed = await analyzer.analyze(bytes, { maxFaces: 1, handOver: true });
-      assert.equal(analyzed.faces.length, 1);
-      assert.equal(bytes.byteLength, 0, 'detached: moved, not copied');
-    } finally {
-      await analyzer.close();
-    }
+    const bytes = new Uint8Array(samplePhoto(2));
+    const analyzed = await analyzer.analyze(bytes, { maxFaces: 1, handOver: true });
+    assert.equal(analyzed.faces.length, 1);
+    assert.equal(bytes.byteLength, 0, 'detached: moved, not copied');
   });
 
   it('compares a photo with itself when both are the same bytes (not moved twice)', async () => {
-    const analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
-    try {
-      const compare = new CompareService(analyzer, loadScoreScale(), { scale: loadLivenessScale(), threshold: 50 });
-      const photo = new Uint8Array(samplePhoto(2));
-      const result = await compare.compare({ image1: photo, image2: photo, liveness: false });
-      assert.ok(result.score > 99, `score ${result.score}`);
-    } finally {
-      await analyzer.close();
-    }
+    const compare = new CompareService(analyzer, loadScoreScale(), { scale: loadLivenessScale(), threshold: 50 });
+    const photo = new Uint8Array(samplePhoto(2));
+    const result = await compare.compare({ image1: photo, image2: photo, liveness: false });
+    assert.ok(result.score > 99, `score ${result.score}`);
   });
 });
