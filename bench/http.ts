@@ -8,7 +8,8 @@
  * for the start-up file check's re-verification in the write queue, and file_check_s, from listening until that
  * check is done; the cases start after it): req/s, latency p50/p99, errors, and the
  * event-loop delay (monitorEventLoopDelay) seen meanwhile, wall clock and (event_loop_max_cpu_ms) the longest
- * stretch of the loop thread's own CPU time,
+ * stretch of the loop thread's own CPU time (with event_loop_cpu_over_20ms_at_s, when each stretch over 20 ms ended,
+ * in seconds into the case),
  * and how long the loop waited for a core (event_loop_max_wait_ms between two ticks, event_loop_wait_ms in all),
  * and the largest resident set of the process meanwhile (rss_max_mb: the server, sampled every 100 ms).
  * Options: --data DIR (serve an existing library, e.g. `bench:search --keep DIR`; default a fresh one),
@@ -39,18 +40,23 @@ import type { ClientCase, ClientResult } from './http-client.js';
  */
 class LongestBusyStretch {
   maxMs: number | undefined;
-  /** Stretches of more than 20 ms of CPU. */
+  /** Stretches of more than 20 ms of CPU, and when each ended (seconds into the case). */
   over20 = 0;
+  over20AtS: number[] = [];
   /** The longest time the loop waited for a core between two ticks, and the whole case's wait. */
   maxWaitMs: number | undefined;
   totalWaitMs = 0;
+  private started = performance.now();
   private last = LongestBusyStretch.schedstat();
   private readonly timer = setInterval(() => {
     const now = LongestBusyStretch.schedstat();
     if (now !== undefined && this.last !== undefined) {
       const ms = Number(now.run - this.last.run) / 1e6;
       this.maxMs = Math.max(this.maxMs ?? 0, ms);
-      if (ms > 20) this.over20 += 1;
+      if (ms > 20) {
+        this.over20 += 1;
+        this.over20AtS.push(Number(((performance.now() - this.started) / 1000).toFixed(2)));
+      }
       const waitMs = Number(now.wait - this.last.wait) / 1e6;
       this.maxWaitMs = Math.max(this.maxWaitMs ?? 0, waitMs);
       this.totalWaitMs += waitMs;
@@ -61,6 +67,8 @@ class LongestBusyStretch {
   reset(): void {
     this.maxMs = undefined;
     this.over20 = 0;
+    this.over20AtS = [];
+    this.started = performance.now();
     this.maxWaitMs = undefined;
     this.totalWaitMs = 0;
     this.last = LongestBusyStretch.schedstat();
@@ -152,6 +160,7 @@ const loopFigures = () => ({
   event_loop_max_ms: Number((delay.max / 1e6).toFixed(1)),
   event_loop_max_cpu_ms: busy.maxMs === undefined ? null : Number(busy.maxMs.toFixed(1)),
   event_loop_cpu_over_20ms: busy.over20,
+  event_loop_cpu_over_20ms_at_s: busy.over20AtS,
   event_loop_max_wait_ms: busy.maxWaitMs === undefined ? null : Number(busy.maxWaitMs.toFixed(1)),
   event_loop_wait_ms: Math.round(busy.totalWaitMs),
   load_average: Number(loadavg()[0]!.toFixed(1)),

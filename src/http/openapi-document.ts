@@ -132,7 +132,7 @@ const transportMeanings: Record<TransportFailureName, [string, string]> = {
   NOT_FOUND: ['no such route (method and path)', '接口不存在'],
   BODY_TOO_LARGE: ['the body is over the size limit (12 MiB)', '请求体过大'],
   INTERNAL_ERROR: ['a bug on the server (logged; no details are sent)', '服务器内部错误'],
-  OVERLOADED: ['too many requests are waiting for the inference workers; retry later', '服务繁忙，请稍后重试'],
+  OVERLOADED: ['too many requests are waiting for the inference workers; retry after Retry-After (the connection is not read until then)', '服务繁忙，请稍后重试'],
   NOT_READY: ['the server is starting or shutting down; retry on another instance', '服务未就绪（启动中或正在关闭）'],
 };
 

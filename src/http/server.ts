@@ -11,6 +11,7 @@ import type { AuditLog } from '../library/audit-log.js';
 import type { Metrics } from '../metrics.js';
 import type { ReadinessProbe } from '../readiness.js';
 import { failureFor, transportFailure } from './envelope.js';
+import { installOverloadGuard } from './overload-guard.js';
 import { accessControl } from './plugins/access-control.js';
 import { auditTrail } from './plugins/audit-trail.js';
 import { healthPlugin } from './plugins/health.js';
@@ -62,10 +63,9 @@ export interface ServerDependencies {
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   maxPendingAnalyses?: number;
+  /** Longest time a connection is not read after a 503 OVERLOADED (overload-guard.ts); default Retry-After. */
+  refusalHoldMs?: number;
 }
-
-/** The routes that run the vision pipeline: the ones worth shedding under load. */
-const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search', 'POST /api/face/detect']);
 
 class BodyTooLargeError extends Error {
   readonly statusCode = 413;
@@ -86,23 +86,6 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer[
     stream.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(chunks)));
     stream.on('error', reject);
   });
-}
-
-/** Answers 503 instead of reading yet another body when too many analyses are already waiting. */
-function installOverloadGuard(app: FastifyInstance, maxPending: number): void {
-  let pending = 0;
-  const counted = new WeakSet<object>();
-  const release = (request: object) => {
-    if (counted.delete(request)) pending -= 1;
-  };
-  app.addHook('onRequest', async (request, reply) => {
-    if (!ANALYSIS_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
-    if (pending >= maxPending) return sendFailure(reply, transportFailure('OVERLOADED'));
-    pending += 1;
-    counted.add(request);
-  });
-  app.addHook('onResponse', async (request) => release(request));
-  app.addHook('onRequestAbort', async (request) => release(request));
 }
 
 export function buildServer(dependencies: ServerDependencies): FastifyInstance {
@@ -146,7 +129,7 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
       );
   });
 
-  installOverloadGuard(app, dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES);
+  installOverloadGuard(app, dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES, dependencies.refusalHoldMs);
 
   app.setErrorHandler((error, request, reply) => {
     const failure = failureFor(error);

@@ -1,0 +1,87 @@
+/**
+ * The overload guard over a real socket: a refused request's connection is not read again for a while
+ * (overload-guard.ts), and a client that sends everything before it reads still gets every answer.
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installOverloadGuard } from '../src/http/overload-guard.js';
+
+const HOLD_MS = 600;
+
+/** Raw HTTP/1.1 requests, written at once (pipelined), each with a body of `bodyBytes`. */
+function pipelined(count: number, bodyBytes: number): Buffer {
+  const body = Buffer.alloc(bodyBytes, 'A');
+  const head = Buffer.from(`POST /api/face/detect HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${bodyBytes}\r\n\r\n`);
+  return Buffer.concat(Array.from({ length: count }, () => [head, body]).flat());
+}
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  atMs: number;
+}
+
+/** Sends `bytes` on one connection and collects each answer's status line and arrival time. */
+function exchange(port: number, bytes: Buffer, expected: number): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const answers: Answer[] = [];
+    let text = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      // Each answer is a head plus a Content-Length body; take whole ones off the front.
+      for (;;) {
+        const headEnd = text.indexOf('\r\n\r\n');
+        if (headEnd < 0) break;
+        const head = text.slice(0, headEnd);
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (text.length < headEnd + 4 + length) break;
+        answers.push({
+          status: Number(head.split(' ')[1]),
+          retryAfter: /retry-after: (\S+)/i.exec(head)?.[1],
+          atMs: performance.now() - started,
+        });
+        text = text.slice(headEnd + 4 + length);
+      }
+      if (answers.length === expected) {
+        socket.end();
+        resolve(answers);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`connection closed after ${answers.length} of ${expected} answers`)));
+  });
+}
+
+describe('overload guard', () => {
+  let app: FastifyInstance;
+  let port: number;
+  before(async () => {
+    app = Fastify();
+    // No analysis may run: every one is refused.
+    installOverloadGuard(app, 0, HOLD_MS);
+    app.post('/api/face/detect', async () => ({ code: 0 }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  it('does not read a refused connection again until about Retry-After has passed', async () => {
+    const [first, second] = await exchange(port, pipelined(2, 256 * 1024), 2);
+    assert.deepEqual([first!.status, first!.retryAfter, second!.status, second!.retryAfter], [503, '1', 503, '1']);
+    // The hold lasts between half of HOLD_MS and all of it; without it the second answer follows at once.
+    const gap = second!.atMs - first!.atMs;
+    assert.ok(gap >= HOLD_MS / 2 - 20, `second refusal ${gap.toFixed(0)} ms after the first`);
+  });
+
+  it('answers a client that writes every body before it reads, without a reset', async () => {
+    // 3 × 8 MB: more than the socket buffers hold, so the client's writes wait for the held connection.
+    const answers = await exchange(port, pipelined(3, 8 * 1024 * 1024), 3);
+    assert.deepEqual(answers.map((answer) => answer.status), [503, 503, 503]);
+  });
+});
