@@ -100,6 +100,7 @@ export async function createApp(config: VisageConfig): Promise<VisageApp> {
       readiness: readinessProbe(store, analyzer),
       logger: { level: config.logLevel },
       maxPendingAnalyses: config.maxPendingAnalyses,
+      maxPendingBytes: config.maxPendingBytes,
     });
     cleanups.push(() => server.close());
     await server.ready();

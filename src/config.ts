@@ -33,6 +33,8 @@ export interface VisageConfig {
   groupLimit: number;
   /** Image-analysing requests in flight before new ones get 503. */
   maxPendingAnalyses: number;
+  /** Bytes of those requests' bodies (by Content-Length) before new ones get 503. */
+  maxPendingBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway (ms). */
   shutdownTimeoutMs: number;
@@ -132,6 +134,7 @@ const environmentSchema = z.object({
   VISAGE_VISION_NICE: integerVar(0, 0, 19),
   VISAGE_GROUP_LIMIT: integerVar(64, 1, 100_000),
   VISAGE_MAX_PENDING: integerVar(64, 1, 100_000),
+  VISAGE_MAX_PENDING_MB: integerVar(64, 1, 1_000_000),
   VISAGE_LOG_LEVEL: orDefault('info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   VISAGE_ENCRYPTION_KEY: encryptionKeyVar(),
   VISAGE_SHUTDOWN_TIMEOUT: integerVar(10, 1, 3600),
@@ -177,6 +180,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Visage
     visionNice: env.VISAGE_VISION_NICE,
     groupLimit: env.VISAGE_GROUP_LIMIT,
     maxPendingAnalyses: env.VISAGE_MAX_PENDING,
+    maxPendingBytes: env.VISAGE_MAX_PENDING_MB * 1024 * 1024,
     logLevel: env.VISAGE_LOG_LEVEL,
     shutdownTimeoutMs: env.VISAGE_SHUTDOWN_TIMEOUT * 1000,
     quality: {

@@ -21,6 +21,7 @@ describe('configuration from the environment', () => {
       visionNice: 0,
       groupLimit: 64,
       maxPendingAnalyses: 64,
+      maxPendingBytes: 64 * 1024 * 1024,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       quality: { ...DEFAULT_QUALITY_THRESHOLDS },
@@ -40,6 +41,7 @@ describe('configuration from the environment', () => {
       VISAGE_VISION_NICE: '5',
       VISAGE_GROUP_LIMIT: '10',
       VISAGE_MAX_PENDING: '5',
+      VISAGE_MAX_PENDING_MB: '16',
       VISAGE_LOG_LEVEL: 'warn',
       VISAGE_SHUTDOWN_TIMEOUT: '25',
       VISAGE_QUALITY_MAX_YAW: '30.5',
@@ -63,6 +65,7 @@ describe('configuration from the environment', () => {
     assert.equal(config.visionNice, 5);
     assert.equal(config.groupLimit, 10);
     assert.equal(config.maxPendingAnalyses, 5);
+    assert.equal(config.maxPendingBytes, 16 * 1024 * 1024);
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.shutdownTimeoutMs, 25_000);
     assert.equal(config.quality.maxYaw, 30.5);

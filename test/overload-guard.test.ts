@@ -1,6 +1,7 @@
 /**
- * The overload guard over a real socket: a refused request's connection is not read again for a while
- * (overload-guard.ts), and a client that sends everything before it reads still gets every answer.
+ * The overload guard (overload-guard.ts): its byte budget, and over a real socket, that a refused request's
+ * connection is not read again for a while and that a client that sends everything before it reads still
+ * gets every answer.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -62,7 +63,7 @@ describe('overload guard', () => {
   before(async () => {
     app = Fastify();
     // No analysis may run: every one is refused.
-    installOverloadGuard(app, 0, HOLD_MS);
+    installOverloadGuard(app, { maxPending: 0, maxPendingBytes: 0, bodyLimit: 1024 * 1024, holdMs: HOLD_MS });
     app.post('/api/face/detect', async () => ({ code: 0 }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;
@@ -83,5 +84,47 @@ describe('overload guard', () => {
     // 3 × 8 MB: more than the socket buffers hold, so the client's writes wait for the held connection.
     const answers = await exchange(port, pipelined(3, 8 * 1024 * 1024), 3);
     assert.deepEqual(answers.map((answer) => answer.status), [503, 503, 503]);
+  });
+});
+
+describe('overload guard byte budget', () => {
+  const BUDGET = 1_000_000;
+  let app: FastifyInstance;
+  let open: () => void = () => {};
+  let gate = Promise.resolve();
+  before(async () => {
+    app = Fastify({ bodyLimit: 4 * 1024 * 1024 });
+    installOverloadGuard(app, { maxPending: 10, maxPendingBytes: BUDGET, bodyLimit: 4 * 1024 * 1024 });
+    // Each admitted request waits at the gate, so it stays pending.
+    app.post('/api/face/detect', async () => {
+      await gate;
+      return { code: 0 };
+    });
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  const post = (bytes: number) =>
+    app.inject({ method: 'POST', url: '/api/face/detect', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ image: 'A'.repeat(bytes) }) });
+
+  it('refuses a request whose body would take the pending bodies past the budget, and admits it once they are answered', async () => {
+    gate = new Promise((resolve) => (open = resolve));
+    const large = post(700_000);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // `large` is admitted and waits at the gate
+    // Answered at once, not left waiting at the gate (which would mean it was admitted).
+    const refused = await Promise.race([post(400_000), new Promise<undefined>((resolve) => setTimeout(resolve, 2000))]);
+    assert.equal(refused?.statusCode, 503, 'the request over the budget was admitted');
+    assert.equal(refused.headers['retry-after'], '1');
+    const fits = post(200_000); // 700 kB + 200 kB: within the budget
+    open();
+    assert.deepEqual([(await large).statusCode, (await fits).statusCode], [200, 200]);
+    assert.equal((await post(400_000)).statusCode, 200);
+  });
+
+  it('admits a body larger than the whole budget when nothing else is pending', async () => {
+    gate = Promise.resolve();
+    assert.equal((await post(2_000_000)).statusCode, 200);
   });
 });

@@ -54,7 +54,7 @@ function checkConfig(config: VisageConfig): Check[] {
       subject: 'configuration',
       detail:
         `listen ${config.host}:${config.port}, data ${config.dataDir}, models ${config.modelDir}, ${config.threads} worker(s), ` +
-        `group limit ${config.groupLimit}, queue ${config.maxPendingAnalyses}, auth ${config.security.auth ? 'on' : 'off'}`,
+        `group limit ${config.groupLimit}, queue ${config.maxPendingAnalyses} requests or ${config.maxPendingBytes / (1024 * 1024)} MB of bodies, auth ${config.security.auth ? 'on' : 'off'}`,
     },
   ];
   const cores = availableParallelism();

@@ -1,7 +1,12 @@
 /**
- * Load shedding for the routes that run the vision pipeline: past `maxPending` of them in flight, a request
- * is answered `503 OVERLOADED` with `Retry-After` before its body is read, and its connection is then not
- * read again for about that long (`holdConnection`).
+ * Load shedding for the routes that run the vision pipeline: past `maxPending` of them in flight, or past
+ * `maxPendingBytes` of their bodies, a request is answered `503 OVERLOADED` with `Retry-After` before its body
+ * is read, and its connection is then not read again for about that long (`holdConnection`).
+ *
+ * Why a byte budget beside the count: each admitted request may hold a body of up to the body limit (12 MB)
+ * while it waits for a worker, so 64 of them could hold ~770 MB, on top of a million faces' index. Counted by
+ * `Content-Length` (the body limit when a request declares none), the budget bounds what the queue holds
+ * whatever the photos weigh; a request is still admitted alone, whatever its size, when nothing is pending.
  *
  * Why hold the connection: a refused body still has to come off the connection before the next request on
  * it can be read. Node reads it and drops it, so that a client that sends its whole body before reading gets
@@ -33,20 +38,40 @@ interface ServerSocket extends Socket {
   parser?: { pause(): void; resume(): void } | null;
 }
 
-export function installOverloadGuard(app: FastifyInstance, maxPending: number, holdMs = DEFAULT_REFUSAL_HOLD_MS): void {
+export interface OverloadLimits {
+  /** Analysis requests admitted and not yet answered. */
+  maxPending: number;
+  /** Their bodies' bytes, by Content-Length. */
+  maxPendingBytes: number;
+  /** The largest body a request may send (what one without Content-Length is counted as). */
+  bodyLimit: number;
+  /** Longest hold of a refused request's connection (default: Retry-After). */
+  holdMs?: number;
+}
+
+export function installOverloadGuard(app: FastifyInstance, limits: OverloadLimits): void {
+  const { maxPending, maxPendingBytes, bodyLimit, holdMs = DEFAULT_REFUSAL_HOLD_MS } = limits;
   let pending = 0;
-  const counted = new WeakSet<object>();
+  let pendingBytes = 0;
+  const counted = new WeakMap<object, number>();
   const release = (request: object) => {
-    if (counted.delete(request)) pending -= 1;
+    const bytes = counted.get(request);
+    if (bytes === undefined) return;
+    counted.delete(request);
+    pending -= 1;
+    pendingBytes -= bytes;
   };
   app.addHook('onRequest', async (request, reply) => {
     if (!ANALYSIS_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
-    if (pending >= maxPending) {
+    const declared = Number(request.headers['content-length']);
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, bodyLimit) : bodyLimit;
+    if (pending >= maxPending || (pending > 0 && pendingBytes + bytes > maxPendingBytes)) {
       holdConnection(request.raw, reply.raw, holdMs);
       return sendFailure(reply, transportFailure('OVERLOADED'));
     }
     pending += 1;
-    counted.add(request);
+    pendingBytes += bytes;
+    counted.set(request, bytes);
   });
   app.addHook('onResponse', async (request) => release(request));
   app.addHook('onRequestAbort', async (request) => release(request));

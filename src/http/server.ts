@@ -45,6 +45,8 @@ const MAX_PARAM_LENGTH = 16 * 1024;
 const LARGE_BODY = 64 * 1024;
 /** Image-analysing requests allowed in flight before new ones get 503 (each may hold a 12 MB body). */
 export const DEFAULT_MAX_PENDING_ANALYSES = 64;
+/** Their bodies' bytes before new ones get 503: what the queue may hold whatever the photos weigh. */
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDependencies {
   faces: FaceLibrary;
@@ -63,6 +65,8 @@ export interface ServerDependencies {
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   maxPendingAnalyses?: number;
+  /** Bytes of the bodies of those requests (by Content-Length) before new ones get 503 (overload-guard.ts). */
+  maxPendingBytes?: number;
   /** Longest time a connection is not read after a 503 OVERLOADED (overload-guard.ts); default Retry-After. */
   refusalHoldMs?: number;
 }
@@ -129,7 +133,12 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
       );
   });
 
-  installOverloadGuard(app, dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES, dependencies.refusalHoldMs);
+  installOverloadGuard(app, {
+    maxPending: dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES,
+    maxPendingBytes: dependencies.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+    bodyLimit,
+    ...(dependencies.refusalHoldMs === undefined ? {} : { holdMs: dependencies.refusalHoldMs }),
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const failure = failureFor(error);
