@@ -26,7 +26,7 @@ import { RETRY_AFTER_SECONDS, sendFailure } from './reply.js';
 const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search', 'POST /api/face/detect']);
 
 /** Longest hold of a refused request's connection: the Retry-After the answer gives. */
-export const DEFAULT_REFUSAL_HOLD_MS = RETRY_AFTER_SECONDS * 1000;
+const DEFAULT_REFUSAL_HOLD_MS = RETRY_AFTER_SECONDS * 1000;
 
 /**
  * The fields of Node's HTTP server socket `holdConnection` uses. `_paused` is the flag of the server's own
@@ -83,7 +83,7 @@ export function installOverloadGuard(app: FastifyInstance, limits: OverloadLimit
  * refused body, then the next request. Nothing is dropped and nothing is reset. A connection without a real
  * socket (an injected request) is left alone.
  */
-export function holdConnection(request: IncomingMessage, response: ServerResponse, maxMs: number): void {
+function holdConnection(request: IncomingMessage, response: ServerResponse, maxMs: number): void {
   const socket = request.socket as ServerSocket | null;
   if (!(socket instanceof Socket) || maxMs <= 0) return;
   // After Node's own 'finish' handler, which starts draining the refused body.

@@ -67,8 +67,6 @@ export interface ServerDependencies {
   maxPendingAnalyses?: number;
   /** Bytes of the bodies of those requests (by Content-Length) before new ones get 503 (overload-guard.ts). */
   maxPendingBytes?: number;
-  /** Longest time a connection is not read after a 503 OVERLOADED (overload-guard.ts); default Retry-After. */
-  refusalHoldMs?: number;
 }
 
 class BodyTooLargeError extends Error {
@@ -137,7 +135,6 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
     maxPending: dependencies.maxPendingAnalyses ?? DEFAULT_MAX_PENDING_ANALYSES,
     maxPendingBytes: dependencies.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
     bodyLimit,
-    ...(dependencies.refusalHoldMs === undefined ? {} : { holdMs: dependencies.refusalHoldMs }),
   });
 
   app.setErrorHandler((error, request, reply) => {
