@@ -2,6 +2,7 @@
  * The HTTP server: lenient JSON body reading, the three api.md sections, and one error path that
  * always answers with the envelope (never Fastify's default error JSON, an HTML page or a stack).
  */
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FaceLibrary, GroupLibrary } from '../library/types.js';
 import type { Recognition } from '../recognition/types.js';
@@ -24,6 +25,7 @@ import { securityHeaders } from './plugins/security-headers.js';
 import { sendFailure } from './reply.js';
 import { parseJsonBody, type ParsedJson } from './body-parse.js';
 import { BodyThread } from './body-thread.js';
+import { ReadPacer } from './read-pacing.js';
 import { auditRoutes } from './routes/audit.js';
 import { consolePlugin } from './plugins/console.js';
 import { detectRoutes } from './routes/detect.js';
@@ -74,13 +76,17 @@ class BodyTooLargeError extends Error {
   readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
 }
 
-/** Reads the whole body; over `limit` it drains the rest (up to DRAIN_LIMIT) and then refuses it. */
-function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer[]> {
+/**
+ * Reads the whole body, paced (read-pacing.ts); over `limit` it drains the rest (up to DRAIN_LIMIT) and then
+ * refuses it.
+ */
+function readBody(stream: Readable, limit: number, pacer: ReadPacer): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      pacer.chunkRead(stream, chunk.length);
       if (size <= limit) chunks.push(chunk);
       else if (size > DRAIN_LIMIT) stream.emit('error', new BodyTooLargeError());
       else chunks.length = 0;
@@ -115,12 +121,13 @@ export function buildServer(dependencies: ServerDependencies): FastifyInstance {
   });
   app.removeAllContentTypeParsers();
   const largeBodies = new BodyThread();
+  const pacer = new ReadPacer();
   app.addHook('onClose', () => largeBodies.close());
   // The parsed JSON; undefined for an empty body (routes that need one then name the first missing field);
   // MALFORMED_BODY for anything else, which only routes that read a body refuse.
   const toBody = (parsed: ParsedJson) => (parsed.ok ? parsed.value : MALFORMED_BODY);
   app.addContentTypeParser('*', (_request, payload, done) => {
-    readBody(payload, bodyLimit)
+    readBody(payload, bodyLimit, pacer)
       .then((chunks) => {
         const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
         return size < LARGE_BODY ? toBody(parseJsonBody(Buffer.concat(chunks, size))) : largeBodies.parse(chunks).then(toBody);
