@@ -1,13 +1,14 @@
 /**
  * The overload guard (overload-guard.ts): its byte budget, and over a real socket, that a refused request's
  * connection is not read again for a while and that a client that sends everything before it reads still
- * gets every answer.
+ * gets every answer, and that the refusals of a burst are answered a few an event-loop turn.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installOverloadGuard } from '../src/http/overload-guard.js';
+import { burst, TurnCounter } from './helpers/burst.js';
 
 const HOLD_MS = 600;
 
@@ -126,5 +127,40 @@ describe('overload guard byte budget', () => {
   it('admits a body larger than the whole budget when nothing else is pending', async () => {
     gate = Promise.resolve();
     assert.equal((await post(2_000_000)).statusCode, 200);
+  });
+});
+
+describe('overload guard under a burst', () => {
+  const REQUESTS = 40;
+  let app: FastifyInstance;
+  let port: number;
+  let counter: TurnCounter;
+  /** Refusals sent in each event-loop turn. */
+  const perTurn = new Map<number, number>();
+  before(async () => {
+    counter = new TurnCounter();
+    app = Fastify();
+    installOverloadGuard(app, { maxPending: 0, maxPendingBytes: 0, bodyLimit: 1024 * 1024, holdMs: 0 });
+    app.addHook('onSend', async () => {
+      perTurn.set(counter.turn, (perTurn.get(counter.turn) ?? 0) + 1);
+    });
+    app.post('/api/face/detect', async () => ({ code: 0 }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    counter.stop();
+    await app.close();
+  });
+
+  it('answers the refusals of requests that arrived together over several turns, a few a turn', async () => {
+    const body = JSON.stringify({ image: 'A'.repeat(1000) });
+    const request = Buffer.from(
+      `POST /api/face/detect HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    await burst(port, Array.from({ length: REQUESTS }, () => request));
+    assert.equal([...perTurn.values()].reduce((sum, count) => sum + count, 0), REQUESTS);
+    const most = Math.max(...perTurn.values());
+    assert.ok(most <= 8, `${most} refusals answered in one turn`);
   });
 });

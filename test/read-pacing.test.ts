@@ -9,41 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { ReadPacer } from '../src/http/read-pacing.js';
+import { burst, TurnCounter } from './helpers/burst.js';
 
 const KB = 1024;
-
-/** Sends `bodies` POSTs of `bodyBytes` (body i filled with i + 1) on connections of their own, each at once. */
-const CLIENT = `
-const { connect } = require('node:net');
-const { parentPort, workerData: { port, bodies, bodyBytes } } = require('node:worker_threads');
-let answered = 0;
-for (let i = 0; i < bodies; i++) {
-  const socket = connect(port, '127.0.0.1', () => {
-    socket.write('POST / HTTP/1.1\\r\\nHost: test\\r\\nConnection: close\\r\\nContent-Length: ' + bodyBytes + '\\r\\n\\r\\n');
-    socket.end(Buffer.alloc(bodyBytes, i + 1));
-  });
-  socket.resume();
-  socket.on('close', () => { if (++answered === bodies) parentPort.postMessage('done'); });
-}
-`;
-
-/** Counts event-loop turns (one setImmediate a turn) while running. */
-class TurnCounter {
-  turn = 0;
-  private running = true;
-  constructor() {
-    const tick = () => {
-      this.turn += 1;
-      if (this.running) setImmediate(tick);
-    };
-    setImmediate(tick);
-  }
-  stop(): void {
-    this.running = false;
-  }
-}
 
 describe('read pacing', () => {
   it('pauses a body once the turn has read its budget, and resumes it in a later turn', async () => {
@@ -97,24 +66,22 @@ describe('read pacing', () => {
     let server: Server;
     let port: number;
     let counter: TurnCounter;
-    /** Bytes of request bodies read in each turn, and each body's digest and size as read. */
+    /** Bytes of request bodies read in each turn, and each body's digest as read. */
     const perTurn = new Map<number, number>();
-    const received: Array<{ digest: string; bytes: number }> = [];
+    const received: string[] = [];
 
     before(async () => {
       const pacer = new ReadPacer(BUDGET);
       counter = new TurnCounter();
       server = createServer((req, res) => {
         const hash = createHash('sha256');
-        let bytes = 0;
         req.on('data', (chunk: Buffer) => {
           perTurn.set(counter.turn, (perTurn.get(counter.turn) ?? 0) + chunk.length);
           hash.update(chunk);
-          bytes += chunk.length;
           pacer.chunkRead(req, chunk.length);
         });
         req.on('end', () => {
-          received.push({ digest: hash.digest('hex'), bytes });
+          received.push(hash.digest('hex'));
           res.end('ok');
         });
       });
@@ -128,19 +95,15 @@ describe('read pacing', () => {
     });
 
     it('reads bodies sent at once over several turns, each whole', async () => {
-      // The clients write from a thread of their own while this loop sleeps, so that the sockets hold
-      // megabytes when the server comes to read them: what a burst of uploads looks like to the server.
-      const client = new Worker(CLIENT, { eval: true, workerData: { port, bodies: BODIES, bodyBytes: BODY_BYTES } });
-      const done = new Promise<void>((resolve, reject) => {
-        client.on('message', () => resolve());
-        client.on('error', reject);
-      });
-      await new Promise<void>((resolve) => client.once('online', () => resolve()));
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-      await done;
-      await client.terminate();
+      const requests = Array.from({ length: BODIES }, (_, i) =>
+        Buffer.concat([
+          Buffer.from(`POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: ${BODY_BYTES}\r\n\r\n`),
+          Buffer.alloc(BODY_BYTES, i + 1),
+        ]),
+      );
+      await burst(port, requests);
       const expected = Array.from({ length: BODIES }, (_, i) => createHash('sha256').update(Buffer.alloc(BODY_BYTES, i + 1)).digest('hex')).sort();
-      assert.deepEqual(received.map(({ digest }) => digest).sort(), expected);
+      assert.deepEqual(received.sort(), expected);
       // A turn reads its budget, plus one socket read (64 kB) at most for each body it stops.
       const most = Math.max(...perTurn.values());
       assert.ok(most <= BUDGET + BODIES * 64 * KB, `${most} bytes of bodies read in one turn`);

@@ -10,6 +10,7 @@
  * dropped and nothing is reordered within a body.
  */
 import type { Readable } from 'node:stream';
+import { TurnBudget } from './turn-budget.js';
 
 /** The body bytes read per event-loop turn before the reading of further bodies waits for the next turn. */
 export const BODY_BYTES_PER_TURN = 256 * 1024;
@@ -18,37 +19,18 @@ export const BODY_BYTES_PER_TURN = 256 * 1024;
 const SOCKET_READ_BYTES = 64 * 1024;
 
 export class ReadPacer {
-  private readThisTurn = 0;
-  private turnScheduled = false;
-  /** Bodies paused for the budget, oldest first. */
-  private readonly paused: Readable[] = [];
+  private readonly budget: TurnBudget;
 
-  constructor(private readonly bytesPerTurn: number = BODY_BYTES_PER_TURN) {}
+  constructor(bytesPerTurn: number = BODY_BYTES_PER_TURN) {
+    // As many bodies resumed a turn as the budget has socket reads.
+    this.budget = new TurnBudget(bytesPerTurn, Math.max(1, Math.floor(bytesPerTurn / SOCKET_READ_BYTES)));
+  }
 
   /** Counts a chunk just read from `body`; once this turn's budget is spent, `body` waits for a later turn. */
   chunkRead(body: Readable, bytes: number): void {
-    this.readThisTurn += bytes;
-    this.scheduleNextTurn();
-    if (this.readThisTurn >= this.bytesPerTurn && !body.isPaused()) {
-      body.pause();
-      this.paused.push(body);
-    }
+    this.budget.spend(bytes);
+    if (this.budget.hasRoom || body.isPaused()) return;
+    body.pause();
+    this.budget.later(() => body.resume());
   }
-
-  /** setImmediate: runs once the loop has gone through its I/O (the reads of this turn). */
-  private scheduleNextTurn(): void {
-    if (this.turnScheduled) return;
-    this.turnScheduled = true;
-    setImmediate(this.nextTurn);
-  }
-
-  private readonly nextTurn = (): void => {
-    this.turnScheduled = false;
-    this.readThisTurn = 0;
-    // As many bodies as the budget has chunks: each resumed one reads at least a chunk.
-    for (let resumable = Math.max(1, Math.floor(this.bytesPerTurn / SOCKET_READ_BYTES)); resumable > 0 && this.paused.length > 0; resumable--) {
-      this.paused.shift()!.resume();
-    }
-    if (this.paused.length > 0) this.scheduleNextTurn();
-  };
 }
