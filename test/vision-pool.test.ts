@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { loadScoreScale } from '../src/recognition/calibration.js';
 import { CompareService } from '../src/recognition/compare.js';
 import { loadLivenessScale } from '../src/recognition/liveness-scale.js';
@@ -25,6 +26,21 @@ describe('closing the vision pool', () => {
       [1, 1, 1],
     );
     await assert.rejects(analyzer.analyze(photo, { maxFaces: 1 }), /closed/);
+  });
+});
+
+describe('the vision workers\' collector', () => {
+  it('is exposed to the threads the pool starts, which collect their dead photos after each task with it', async () => {
+    const analyzer = await createFaceAnalyzer({ modelDir: 'models', threads: 1 });
+    try {
+      // The pool sets the flag for every thread started after it; a thread started now sees what its workers saw.
+      const probe = new Worker(`require('node:worker_threads').parentPort.postMessage(typeof gc)`, { eval: true });
+      const seen = await new Promise((resolve) => probe.once('message', resolve));
+      assert.equal(seen, 'function');
+      assert.equal((await analyzer.analyze(samplePhoto(2), { maxFaces: 1 })).faces.length, 1);
+    } finally {
+      await analyzer.close();
+    }
   });
 });
 

@@ -1,15 +1,15 @@
 /** The body thread (body-thread.ts): parses large request bodies and decodes their base64 images. */
 import { parentPort } from 'node:worker_threads';
 import { parseJsonBody } from './body-parse.js';
-import { movable, transferList } from '../movable-bytes.js';
+import { movable, releaseNow, transferList } from '../movable-bytes.js';
 import type { BodyReply, BodyRequest } from './body-thread.js';
 import { decodeBase64Image } from './data-url.js';
 import { decodedPlaceholder, IMAGE_FIELDS } from './decoded-images.js';
 import { cutImageFields } from './image-cuts.js';
 
 /**
- * A large body's JSON and images. The images are in shared memory (shared-bytes.ts): the loop hands them on
- * to a vision worker without copying them again.
+ * A large body's JSON and images. Each image is decoded into a buffer of its own, which moves to the loop and
+ * on to a vision worker without being copied again (movable-bytes.ts).
  */
 export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed']; images: BodyReply['images'] } {
   // Photos are cut out and decoded from the bytes (image-cuts.ts) when that gives the ordinary answer.
@@ -31,7 +31,10 @@ export function readLargeBody(bytes: Uint8Array): { parsed: BodyReply['parsed'];
 }
 
 parentPort?.on('message', ({ id, chunks }: BodyRequest) => {
-  const { parsed, images } = readLargeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const { parsed, images } = readLargeBody(body);
   const moved = images.flatMap((image) => ('bytes' in image ? [image.bytes] : []));
   parentPort!.postMessage({ id, parsed, images } satisfies BodyReply, transferList(moved));
+  // The body's bytes are read: the images were decoded into buffers of their own, and the JSON parsed.
+  releaseNow([...chunks, body]);
 });

@@ -55,6 +55,8 @@ const WORKER_OLD_SPACE_FLOOR_MB = 64;
 
 export async function createFaceAnalyzer(options: AnalyzerOptions): Promise<PooledFaceAnalyzer> {
   setFlagsFromString(`--initial-old-space-size=${WORKER_OLD_SPACE_FLOOR_MB}`);
+  // `gc` in the workers' globals: each collects its young generation after every task (worker.ts).
+  setFlagsFromString('--expose-gc');
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: options.threads,
