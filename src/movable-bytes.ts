@@ -26,7 +26,12 @@ export function movableBuffer(length: number): Buffer {
  * small Buffer may sit in Node's shared pool, whose other slices must stay where they are).
  */
 export function movable(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : new Uint8Array(bytes);
+  return isMovable(bytes) ? bytes : new Uint8Array(bytes);
+}
+
+/** Whether these bytes fill an ArrayBuffer of their own (not a slice of Node's pool, not shared memory). */
+function isMovable(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }
 
 /** The ArrayBuffers to list for transfer when posting these bytes (each once). */
@@ -41,5 +46,5 @@ export function transferList(bytes: readonly Uint8Array[]): ArrayBuffer[] {
  * left to the collector.
  */
 export function releaseNow(bytes: readonly Uint8Array[]): void {
-  nowhere.postMessage(null, transferList(bytes.filter((chunk) => movable(chunk) === chunk)));
+  nowhere.postMessage(null, transferList(bytes.filter(isMovable)));
 }

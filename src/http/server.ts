@@ -48,7 +48,7 @@ const LARGE_BODY = 64 * 1024;
 /** Image-analysing requests allowed in flight before new ones get 503 (each may hold a 12 MB body). */
 export const DEFAULT_MAX_PENDING_ANALYSES = 64;
 /** Their bodies' bytes before new ones get 503: what the queue may hold whatever the photos weigh. */
-export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDependencies {
   faces: FaceLibrary;
