@@ -21,7 +21,7 @@ COPY console console
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
-    MALLOC_MMAP_THRESHOLD_=134217728 \
+    MALLOC_MMAP_THRESHOLD_=16777216 \
     MALLOC_TRIM_THRESHOLD_=536870912 \
     HOST=0.0.0.0 \
     PORT=8080 \

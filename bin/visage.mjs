@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=134217728 MALLOC_TRIM_THRESHOLD_=536870912 node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=16777216 MALLOC_TRIM_THRESHOLD_=536870912 node
 // The `visage` command. Like `npm start` (`node --import tsx src/main.ts`), it runs the TypeScript sources
 // through tsx: register tsx's loader in this process, then load the dispatcher. The first line sets glibc's
 // allocator thresholds as `npm start` does (README, Configuration): glibc reads them only when a process
