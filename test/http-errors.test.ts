@@ -155,7 +155,7 @@ describe('errors and the envelope', () => {
     assert.ok(statuses.includes(503), `statuses ${statuses.join(',')}`);
     for (const reply of replies.filter((entry) => entry.status === 503)) {
       assert.deepEqual(reply.body, { code: 503, msg: 'OVERLOADED', data: {} });
-      assert.equal(reply.headers['retry-after'], '1');
+      assert.equal(reply.headers['retry-after'], '2');
     }
     // Capacity comes back once the first one finished.
     expectSuccess(await api.call('POST', '/api/face/search', body));
