@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { VisageError } from '../src/errors.js';
 import { loadScoreScale } from '../src/recognition/calibration.js';
@@ -257,6 +258,34 @@ describe('reduced copies of a photo (ScaledPhoto)', () => {
     const small = { width: 250, height: 250, data: Uint8Array.from({ length: 250 * 250 * 3 }, random) };
     const enlarged = await resize(small, 320, 240);
     assert.deepEqual([enlarged.width, enlarged.height], [320, 240]);
+  });
+
+  it('shrinks a band of rows at a time, to the same bytes as in one pass, and keeps its memory to a band', async () => {
+    const { raster } = await decodeImage(samplePhoto(6));
+    const region = { left: 333, top: 101, width: 901, height: 777 };
+    for (const [outW, outH, where] of [[320, 240, undefined], [640, 427, undefined], [224, 224, region], [97, 3, undefined]] as const) {
+      const onePass = areaShrink(raster, outW, outH, where, Number.POSITIVE_INFINITY);
+      // A band of one source row's bytes: every band is as small as one output row allows.
+      const banded = areaShrink(raster, outW, outH, where, 1);
+      assert.ok(Buffer.from(banded.data).equals(Buffer.from(onePass.data)), `${outW}×${outH}`);
+    }
+    // A WebAssembly memory never shrinks: shrinking a 4096×2160 photo once would have kept ~27 MB in the thread
+    // for good. A thread of its own, so that the memory is fresh.
+    const memoryBytes = await new Promise<number>((resolve, reject) => {
+      const thread = new Worker(
+        // Threads do not inherit tsx's loader (see vision/worker-entry.mjs).
+        `import('tsx/esm/api').then(({ register }) => register())
+          .then(() => import(${JSON.stringify(new URL('../src/vision/area-shrink.ts', import.meta.url).href)}))
+          .then(({ areaShrink, areaShrinkMemoryBytes }) => {
+            areaShrink({ width: 4096, height: 2160, data: new Uint8Array(4096 * 2160 * 3) }, 320, 240);
+            require('node:worker_threads').parentPort.postMessage(areaShrinkMemoryBytes());
+          });`,
+        { eval: true },
+      );
+      thread.once('message', (bytes: number) => resolve(bytes));
+      thread.once('error', reject);
+    });
+    assert.ok(memoryBytes > 0 && memoryBytes < 4 * 1024 * 1024, `kernel memory ${memoryBytes} bytes`);
   });
 
   it('gives a face the pose that cropResize of the full photo gives it, within 3°', async () => {

@@ -7,11 +7,12 @@
 (module
   (memory (export "memory") 1)
 
-  ;; src: srcW × srcH × 3 bytes, readable 16 bytes past its end. acc: (srcW × 3 + 16) i32, 16-byte aligned.
-  ;; dst: dstW × dstH × 3 bytes. Requires 1 ≤ dstW ≤ srcW ≤ 4096 and 1 ≤ dstH ≤ srcH ≤ 4096.
+  ;; Output rows [y0, y1) only (a band): src holds source rows from row0 on, as many as those output rows cover,
+  ;; readable 16 bytes past their end; acc: (srcW × 3 + 16) i32, 16-byte aligned; dst: dstW × (y1 − y0) × 3 bytes.
+  ;; Requires 1 ≤ dstW ≤ srcW ≤ 4096 and 1 ≤ dstH ≤ srcH ≤ 4096.
   (func (export "shrink")
     (param $src i32) (param $srcW i32) (param $srcH i32) (param $acc i32)
-    (param $dst i32) (param $dstW i32) (param $dstH i32)
+    (param $dst i32) (param $dstW i32) (param $dstH i32) (param $row0 i32) (param $y0 i32) (param $y1 i32)
     (local $rowBytes i32) (local $y i32) (local $lo i32) (local $hi i32) (local $r i32) (local $w i32)
     (local $row i32) (local $i i32) (local $a i32) (local $bytes v128) (local $half v128) (local $wv v128)
     (local $x i32) (local $s i32) (local $p i32) (local $wx i64) (local $q i32) (local $rem i32) (local $qh i32)
@@ -29,10 +30,10 @@
     (local.set $dstW64 (i64.extend_i32_u (local.get $dstW)))
     (local.set $srcW64 (i64.extend_i32_u (local.get $srcW)))
     (local.set $out (local.get $dst))
-    (local.set $y (i32.const 0))
+    (local.set $y (local.get $y0))
     (block $rowsDone
       (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $dstH)))
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $y1)))
         ;; acc = 0
         (local.set $i (i32.const 0))
         (block $zeroDone
@@ -55,7 +56,7 @@
                 (select (local.get $lo) (i32.mul (local.get $r) (local.get $dstH))
                   (i32.gt_u (local.get $lo) (i32.mul (local.get $r) (local.get $dstH))))))
             (local.set $wv (i16x8.splat (local.get $w)))
-            (local.set $row (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $row (i32.add (local.get $src) (i32.mul (i32.sub (local.get $r) (local.get $row0)) (local.get $rowBytes))))
             (local.set $i (i32.const 0))
             (block $bytesDone
               (loop $bytes16
