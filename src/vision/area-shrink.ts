@@ -36,7 +36,8 @@ export interface PixelRegion {
 
 /**
  * `region` of `src` (default: all of it) shrunk to outW × outH, each no larger than the region's side; every
- * output pixel is the mean of the area it covers.
+ * output pixel is the mean of the area it covers. `bandBytes`: the source bytes shrunk at a time (the result does
+ * not depend on it).
  */
 export function areaShrink(src: Raster, outW: number, outH: number, region?: PixelRegion, bandBytes = BAND_BYTES): Raster {
   const { left, top, width, height } = region ?? { left: 0, top: 0, width: src.width, height: src.height };
