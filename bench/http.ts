@@ -18,6 +18,7 @@
  * --other FILE (compare's second photo; default the 1920 px demo sample3.jpg); either may instead name a photo
  *   cut here from real ones: `half-body` (needs ../shared) or `group` (see NAMED_PHOTOS),
  * --portraits N (register the first N LFW View 1 portraits in turn instead of the photo; needs ../shared).
+ * The server runs with its logs off (`silent`) unless VISAGE_LOG_LEVEL is set.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -125,7 +126,9 @@ const otherPhoto = await photoOption('other', demo(3));
 
 const dataDir = keptData ?? mkdtempSync(join(tmpdir(), 'visage-http-bench-'));
 const started = performance.now();
-const app = await createApp({ ...loadConfig({ ...process.env, VISAGE_DATA: dataDir }), logLevel: 'silent' });
+const config = loadConfig({ ...process.env, VISAGE_DATA: dataDir });
+// The server's request logs are off unless VISAGE_LOG_LEVEL is set (they then go to stdout with the results).
+const app = await createApp({ ...config, logLevel: process.env['VISAGE_LOG_LEVEL'] === undefined ? 'silent' : config.logLevel });
 console.error(`server ready in ${((performance.now() - started) / 1000).toFixed(1)} s with ${app.indexed.loaded} faces indexed`);
 const base = await app.server.listen({ host: '127.0.0.1', port: 0 });
 const listening = performance.now();
