@@ -1,7 +1,7 @@
 /**
  * The overload guard (overload-guard.ts): its byte budget, and over a real socket, that a refused request's
  * connection is not read again for a while and that a client that sends everything before it reads still
- * gets every answer, and that the refusals of a burst are answered a few an event-loop turn.
+ * gets every answer, and that the requests of a burst, refused or admitted, go on a few an event-loop turn.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -132,35 +132,45 @@ describe('overload guard byte budget', () => {
 
 describe('overload guard under a burst', () => {
   const REQUESTS = 40;
-  let app: FastifyInstance;
-  let port: number;
-  let counter: TurnCounter;
-  /** Refusals sent in each event-loop turn. */
-  const perTurn = new Map<number, number>();
-  before(async () => {
-    counter = new TurnCounter();
-    app = Fastify();
-    installOverloadGuard(app, { maxPending: 0, maxPendingBytes: 0, bodyLimit: 1024 * 1024, holdMs: 0 });
-    app.addHook('onSend', async () => {
-      perTurn.set(counter.turn, (perTurn.get(counter.turn) ?? 0) + 1);
-    });
+  const body = JSON.stringify({ image: 'A'.repeat(1000) });
+  const request = Buffer.from(
+    `POST /api/face/detect HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+
+  /**
+   * Sends the burst to a server with the guard at `maxPending` and returns how many requests went on in each
+   * event-loop turn: refusals counted when answered, admissions when their body parsing starts.
+   */
+  async function perTurn(maxPending: number): Promise<number[]> {
+    const counter = new TurnCounter();
+    const turns = new Map<number, number>();
+    const count = async () => {
+      turns.set(counter.turn, (turns.get(counter.turn) ?? 0) + 1);
+    };
+    const app = Fastify();
+    installOverloadGuard(app, { maxPending, maxPendingBytes: maxPending * 1024 * 1024, bodyLimit: 1024 * 1024, holdMs: 0 });
+    if (maxPending === 0) app.addHook('onSend', count);
+    else app.addHook('preParsing', count);
     app.post('/api/face/detect', async () => ({ code: 0 }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as { port: number }).port;
-  });
-  after(async () => {
-    counter.stop();
-    await app.close();
-  });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      await burst((app.server.address() as { port: number }).port, Array.from({ length: REQUESTS }, () => request));
+      return [...turns.values()];
+    } finally {
+      counter.stop();
+      await app.close();
+    }
+  }
 
   it('answers the refusals of requests that arrived together over several turns, a few a turn', async () => {
-    const body = JSON.stringify({ image: 'A'.repeat(1000) });
-    const request = Buffer.from(
-      `POST /api/face/detect HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-    );
-    await burst(port, Array.from({ length: REQUESTS }, () => request));
-    assert.equal([...perTurn.values()].reduce((sum, count) => sum + count, 0), REQUESTS);
-    const most = Math.max(...perTurn.values());
-    assert.ok(most <= 8, `${most} refusals answered in one turn`);
+    const turns = await perTurn(0);
+    assert.equal(turns.reduce((sum, count) => sum + count, 0), REQUESTS);
+    assert.ok(Math.max(...turns) <= 8, `${Math.max(...turns)} refusals answered in one turn`);
+  });
+
+  it('lets the admissions of requests that arrived together go on over several turns, a few a turn', async () => {
+    const turns = await perTurn(REQUESTS);
+    assert.equal(turns.reduce((sum, count) => sum + count, 0), REQUESTS);
+    assert.ok(Math.max(...turns) <= 8, `${Math.max(...turns)} admitted requests started reading their bodies in one turn`);
   });
 });

@@ -16,9 +16,11 @@
  * caused stalled it. Holding the connection turns Retry-After into TCP backpressure for the clients that
  * ignore it. A client that honours it is not delayed: the hold ends within Retry-After.
  *
- * Why answer at most REFUSALS_PER_TURN refusals an event-loop turn: one turn serves every request that has
- * arrived, and under the same flood one turn took up to ~80 of them (~0.25 ms each through Fastify, ~20 ms in
- * all). The refusal is decided on arrival; its answer waits for a later turn when this one has sent its share.
+ * Why let at most STARTS_PER_TURN of these requests go on an event-loop turn, admitted or refused: one turn
+ * serves every request that has arrived, and under the same flood one turn took up to ~80 refusals (~0.25 ms
+ * each through Fastify, ~20 ms in all) or, once refusals were paced, ~50–60 admissions (the start of their
+ * body reads included, 26–33 ms). Admission or refusal is decided on arrival, in order; the rest of the
+ * request's way (its answer, or its body read) waits for a later turn when this one has let its share go on.
  */
 import { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,8 +32,8 @@ import { TurnBudget } from './turn-budget.js';
 /** The routes that run the vision pipeline: the ones worth shedding under load. */
 const ANALYSIS_ROUTES = new Set(['POST /api/faces', 'POST /api/face/compare', 'POST /api/face/search', 'POST /api/face/detect']);
 
-/** Refusals answered per event-loop turn; the rest are answered in the turns after. */
-const REFUSALS_PER_TURN = 8;
+/** Analysis requests that go on per event-loop turn; the rest go on in the turns after. */
+const STARTS_PER_TURN = 8;
 
 /** Longest hold of a refused request's connection: the Retry-After the answer gives. */
 const DEFAULT_REFUSAL_HOLD_MS = RETRY_AFTER_SECONDS * 1000;
@@ -62,7 +64,7 @@ export function installOverloadGuard(app: FastifyInstance, limits: OverloadLimit
   let pending = 0;
   let pendingBytes = 0;
   const counted = new WeakMap<object, number>();
-  const refusals = new TurnBudget(REFUSALS_PER_TURN, REFUSALS_PER_TURN);
+  const starts = new TurnBudget(STARTS_PER_TURN, STARTS_PER_TURN);
   const release = (request: object) => {
     const bytes = counted.get(request);
     if (bytes === undefined) return;
@@ -74,15 +76,17 @@ export function installOverloadGuard(app: FastifyInstance, limits: OverloadLimit
     if (!ANALYSIS_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
     const declared = Number(request.headers['content-length']);
     const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, bodyLimit) : bodyLimit;
-    if (pending >= maxPending || (pending > 0 && pendingBytes + bytes > maxPendingBytes)) {
-      while (!refusals.hasRoom) await new Promise<void>((answer) => refusals.later(answer));
-      refusals.spend(1);
-      holdConnection(request.raw, reply.raw, holdMs);
-      return sendFailure(reply, transportFailure('OVERLOADED'));
+    const refused = pending >= maxPending || (pending > 0 && pendingBytes + bytes > maxPendingBytes);
+    if (!refused) {
+      pending += 1;
+      pendingBytes += bytes;
+      counted.set(request, bytes);
     }
-    pending += 1;
-    pendingBytes += bytes;
-    counted.set(request, bytes);
+    while (!starts.hasRoom) await new Promise<void>((goOn) => starts.later(goOn));
+    starts.spend(1);
+    if (!refused) return;
+    holdConnection(request.raw, reply.raw, holdMs);
+    return sendFailure(reply, transportFailure('OVERLOADED'));
   });
   app.addHook('onResponse', async (request) => release(request));
   app.addHook('onRequestAbort', async (request) => release(request));
