@@ -67,6 +67,15 @@ export interface SecurityOptions {
  */
 export const ALLOCATOR_ENV = { MALLOC_MMAP_THRESHOLD_: '16777216', MALLOC_TRIM_THRESHOLD_: '536870912' } as const;
 
+/**
+ * The node flag every launcher of the server passes beside ALLOCATOR_ENV: a 64 MB old-generation floor for the
+ * event loop's heap, as the vision pool gives its workers' heaps (pool.ts). Request bodies and photos are
+ * ArrayBuffers V8 counts against that limit, so with the default the loop's heap (~30 MB, at 1 M faces too)
+ * ran a full mark-compact every ~0.5 s under 2-client registration, every ~0.25 s under the overload flood;
+ * with the floor, one every ~4.6 s. V8 reads it only when it makes the heap, and NODE_OPTIONS refuses it.
+ */
+export const MAIN_HEAP_FLAG = '--initial-old-space-size=64';
+
 export class ConfigError extends Error {
   constructor(problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { ImportSummary } from '../src/cli/import-summary.js';
 import type { Envelope } from '../src/http/envelope.js';
-import { ALLOCATOR_ENV } from '../src/config.js';
+import { ALLOCATOR_ENV, MAIN_HEAP_FLAG } from '../src/config.js';
 import { runVisage, serveVisage, VISAGE_BIN, type ServingVisage } from './helpers/cli.js';
 import { computedImageId, gradientImage, samplePhoto, toJpeg } from './helpers/images.js';
 
@@ -256,16 +256,19 @@ describe('visage (the command line)', () => {
       assert.equal(statusOf(fresh.checks)['store'], 'OK');
     });
 
-    it('warns when the allocator settings are not in effect: `node bin/visage.mjs` skips the line that sets them', () => {
+    it('warns when the allocator settings and the heap floor are not in effect: `node bin/visage.mjs` skips the line that sets them', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, VISAGE_LOG_LEVEL: 'silent', VISAGE_DATA: join(scratch, 'restored') };
       for (const name of Object.keys(ALLOCATOR_ENV)) delete env[name];
       const checks = JSON.parse(execFileSync(process.execPath, [VISAGE_BIN, 'doctor', '--json'], { env, encoding: 'utf8' })) as Check[];
       const allocator = checks.find((check) => check.subject === 'allocator')!;
       assert.equal(allocator.status, 'WARN');
       assert.match(allocator.detail, /MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ not as recommended/);
+      const heapFloor = checks.find((check) => check.subject === 'heap floor')!;
+      assert.equal(heapFloor.status, 'WARN');
+      assert.match(heapFloor.detail, /started without --initial-old-space-size=64/);
     });
 
-    it('npm start, the Docker image and the visage command all set the allocator settings doctor checks', () => {
+    it('npm start, the Docker image and the visage command all set the allocator settings and the heap floor doctor checks', () => {
       const launchers = {
         'npm start': (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts['start']!,
         Dockerfile: readFileSync('Dockerfile', 'utf8'),
@@ -273,6 +276,7 @@ describe('visage (the command line)', () => {
       };
       for (const [launcher, text] of Object.entries(launchers)) {
         for (const [name, value] of Object.entries(ALLOCATOR_ENV)) assert.ok(text.includes(`${name}=${value}`), `${launcher} sets ${name}=${value}`);
+        assert.ok(text.includes(MAIN_HEAP_FLAG), `${launcher} passes ${MAIN_HEAP_FLAG}`);
       }
     });
 

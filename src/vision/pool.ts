@@ -49,7 +49,7 @@ const CLOSE_WAIT_MS = 10_000;
  * mark-compact every ~2.5 analyses (`--trace-gc`: 67 and 59 in 10 s of registrations with 2 clients, 1 and 1
  * with the floor), and the marking threads took ~10 % of both cores (`perf`). Registration of a 1080p photo,
  * 2 clients, alternating: 31.9, 29.3 → 34.0, 34.4 faces/s. The cost: up to ~64 MB of dead photos a worker may
- * hold until it collects.
+ * hold until it collects. The event loop's heap gets the same floor from the launchers (MAIN_HEAP_FLAG, config.ts).
  */
 const WORKER_OLD_SPACE_FLOOR_MB = 64;
 
