@@ -1,7 +1,7 @@
 /**
- * Image bytes → RGB raster, with the spec's limits checked before any pixel is decoded (so a decompression
- * bomb is refused from its header): JPEG, PNG, BMP and WebP; each side ≥ 100 px; at most 4096×2160 in either
- * orientation. EXIF orientation is applied, alpha is flattened onto white.
+ * Image bytes → RGB raster, within the spec's limits: JPEG, PNG, BMP and WebP; each side ≥ 100 px; at most
+ * 4096×2160 in either orientation. More pixels than that is refused from the header, before any pixel is
+ * decoded (so a decompression bomb never inflates). EXIF orientation is applied, alpha is flattened onto white.
  */
 import sharp, { type OutputInfo } from 'sharp';
 import { imageInvalid, VisageError } from '../errors.js';
