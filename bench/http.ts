@@ -126,9 +126,8 @@ const otherPhoto = await photoOption('other', demo(3));
 
 const dataDir = keptData ?? mkdtempSync(join(tmpdir(), 'visage-http-bench-'));
 const started = performance.now();
-const config = loadConfig({ ...process.env, VISAGE_DATA: dataDir });
 // The server's request logs are off unless VISAGE_LOG_LEVEL is set (they then go to stdout with the results).
-const app = await createApp({ ...config, logLevel: process.env['VISAGE_LOG_LEVEL'] === undefined ? 'silent' : config.logLevel });
+const app = await createApp(loadConfig({ VISAGE_LOG_LEVEL: 'silent', ...process.env, VISAGE_DATA: dataDir }));
 console.error(`server ready in ${((performance.now() - started) / 1000).toFixed(1)} s with ${app.indexed.loaded} faces indexed`);
 const base = await app.server.listen({ host: '127.0.0.1', port: 0 });
 const listening = performance.now();

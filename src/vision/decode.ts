@@ -3,7 +3,7 @@
  * 4096×2160 in either orientation. More pixels than that is refused from the header, before any pixel is
  * decoded (so a decompression bomb never inflates). EXIF orientation is applied, alpha is flattened onto white.
  */
-import sharp, { type OutputInfo } from 'sharp';
+import sharp from 'sharp';
 import { imageInvalid, VisageError } from '../errors.js';
 import { decodeBmp, readBmpHeader } from './bmp.js';
 import type { Raster } from './raster.js';
@@ -51,18 +51,15 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
 
   // One libvips call for a good photo (a separate header read cost 0.3–0.6 ms a photo and a thread-pool round
   // trip); limitInputPixels still refuses a bomb from its header, and a failure is classified afterwards.
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(bytes, { limitInputPixels: IMAGE_LIMITS.maxLong * IMAGE_LIMITS.maxShort, failOn: 'error' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch {
-    throw await undecodable(bytes);
-  }
-  const { data, info } = decoded;
+  const { data, info } = await sharp(bytes, { limitInputPixels: IMAGE_LIMITS.maxLong * IMAGE_LIMITS.maxShort, failOn: 'error' })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(async () => {
+      throw await undecodable(bytes);
+    });
   // Under the pixel limit but too long, or too small: decoded, then refused (a rotation swaps the sides, which
   // the checks do not tell apart).
   checkDimensions(info.width, info.height);
